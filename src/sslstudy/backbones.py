@@ -1,0 +1,145 @@
+"""Backbones shared by the weeks. Each exposes ``feature_dim``; heads (projectors, clustering layers,
+prototypes, codebooks) belong to the methods.
+
+- :class:`SmallCNN`: ≈ 0.1 M parameters, for 28×28 grey or 32×32 colour images in fast mode.
+- :class:`ResNet18Cifar`: CIFAR ResNet-18 (3×3 stride-1 stem, no max-pool) with a width multiplier; the stem the
+  official SimCLR/MoCo CIFAR code switches on for 32-pixel images (``resnet.py`` ``cifar_stem``).
+- :class:`DECAutoencoder`: DEC's fully connected d-500-500-2000-10 autoencoder.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+
+
+def check_images(x: torch.Tensor, channels: int, who: str) -> None:
+    """Raise one clear sentence when ``x`` is not a float batch ``(B, channels, H, W)``."""
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{who} takes a torch.Tensor batch (B, {channels}, H, W); got {type(x).__name__}.")
+    if x.ndim != 4 or x.shape[1] != channels:
+        raise ValueError(f"{who} takes a batch of shape (B, {channels}, H, W); got {tuple(x.shape)}.")
+    if not x.is_floating_point():
+        raise ValueError(f"{who} takes a float batch (scale uint8 images to [0, 1] first); got dtype {x.dtype}.")
+
+
+class SmallCNN(nn.Module):
+    """Three conv blocks (32-64-128 channels, BN, ReLU), global average pooling → ``feature_dim`` = 128.
+
+    ≈ 0.1 M parameters; ≈ 750 img/s training at 28×28 on 2 CPU cores.
+    """
+
+    def __init__(self, in_channels: int = 1, width: int = 32, feature_dim: int | None = None):
+        super().__init__()
+        if in_channels not in (1, 3):
+            raise ValueError(f"in_channels={in_channels!r} is not allowed: use 1 (grey) or 3 (colour).")
+        w = width
+
+        def block(cin, cout, pool):
+            layers = [nn.Conv2d(cin, cout, 3, padding=1, bias=False), nn.BatchNorm2d(cout), nn.ReLU(inplace=True)]
+            return layers + ([nn.MaxPool2d(2)] if pool else [])
+
+        self.in_channels = in_channels
+        self.features = nn.Sequential(*block(in_channels, w, True), *block(w, 2 * w, True), *block(2 * w, 4 * w, False),
+                                      nn.AdaptiveAvgPool2d(1), nn.Flatten())
+        self.feature_dim = 4 * w
+        self.fc = nn.Identity() if feature_dim is None else nn.Linear(4 * w, feature_dim)
+        if feature_dim is not None:
+            self.feature_dim = feature_dim
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, C, H, W) -> (B, feature_dim)
+        check_images(x, self.in_channels, "SmallCNN")
+        return self.fc(self.features(x))
+
+
+class BasicBlock(nn.Module):
+    expansion = 1
+
+    def __init__(self, cin: int, cout: int, stride: int = 1):
+        super().__init__()
+        self.conv1 = nn.Conv2d(cin, cout, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(cout)
+        self.conv2 = nn.Conv2d(cout, cout, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(cout)
+        self.shortcut = nn.Sequential()
+        if stride != 1 or cin != cout:
+            self.shortcut = nn.Sequential(nn.Conv2d(cin, cout, 1, stride, bias=False), nn.BatchNorm2d(cout))
+
+    def forward(self, x):
+        out = torch.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return torch.relu(out + self.shortcut(x))
+
+
+class ResNet18Cifar(nn.Module):
+    """ResNet-18 for 32×32 images: 3×3 stride-1 stem, no max-pool, widths 64·w … 512·w, global pooling.
+
+    ``width=1`` is the standard 11.2 M-parameter network (GPU); ``width=0.25`` (0.72 M) fits CPU budgets.
+    """
+
+    def __init__(self, in_channels: int = 3, width: float = 1.0):
+        super().__init__()
+        if in_channels not in (1, 3):
+            raise ValueError(f"in_channels={in_channels!r} is not allowed: use 1 (grey) or 3 (colour).")
+        if not (0 < width <= 4):
+            raise ValueError(f"width={width!r} is not allowed: use a multiplier in (0, 4], e.g. 0.25, 0.5 or 1.")
+        self.in_channels = in_channels
+        c = [max(4, int(round(64 * width * m))) for m in (1, 2, 4, 8)]
+        self.stem = nn.Sequential(nn.Conv2d(in_channels, c[0], 3, 1, 1, bias=False), nn.BatchNorm2d(c[0]), nn.ReLU(inplace=True))
+        layers, cin = [], c[0]
+        for i, cout in enumerate(c):
+            stride = 1 if i == 0 else 2
+            layers += [BasicBlock(cin, cout, stride), BasicBlock(cout, cout, 1)]
+            cin = cout
+        self.layers = nn.Sequential(*layers)
+        self.pool = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())
+        self.feature_dim = c[-1]
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, C, H, W) -> (B, feature_dim)
+        check_images(x, self.in_channels, "ResNet18Cifar")
+        return self.pool(self.layers(self.stem(x)))
+
+
+class DECAutoencoder(nn.Module):
+    """DEC's stacked autoencoder d-500-500-2000-10 (Xie et al. 2016, §3.2).
+
+    ReLU after every layer except the embedding (encoder output) and the reconstruction (decoder output).
+    ``encoder_layers``/``decoder_layers`` expose the Linear layers pairwise, for greedy layer-wise pretraining.
+    """
+
+    def __init__(self, dims=(784, 500, 500, 2000, 10)):
+        super().__init__()
+        dims = tuple(int(d) for d in dims)
+        if len(dims) < 2 or min(dims) < 1:
+            raise ValueError(f"dims={dims!r} is not allowed: give at least an input and an embedding size, all positive.")
+        self.dims = dims
+        self.encoder_layers = nn.ModuleList(nn.Linear(a, b) for a, b in zip(dims[:-1], dims[1:]))
+        self.decoder_layers = nn.ModuleList(nn.Linear(b, a) for a, b in reversed(list(zip(dims[:-1], dims[1:]))))
+        self.feature_dim = dims[-1]
+
+    def _check(self, x):
+        if not isinstance(x, torch.Tensor) or x.ndim != 2 or x.shape[1] != self.dims[0] or not x.is_floating_point():
+            shape = tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__
+            raise ValueError(f"DECAutoencoder takes float vectors of shape (B, {self.dims[0]}); got {shape} "
+                             f"(flatten images with .flatten(1) first).")
+
+    def encode(self, x: torch.Tensor) -> torch.Tensor:  # (B, d) -> (B, 10)
+        self._check(x)
+        for i, layer in enumerate(self.encoder_layers):
+            x = layer(x)
+            if i < len(self.encoder_layers) - 1:
+                x = torch.relu(x)
+        return x
+
+    def decode(self, z: torch.Tensor) -> torch.Tensor:  # (B, 10) -> (B, d)
+        for i, layer in enumerate(self.decoder_layers):
+            z = layer(z)
+            if i < len(self.decoder_layers) - 1:
+                z = torch.relu(z)
+        return z
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.encode(x)
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())

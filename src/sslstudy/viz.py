@@ -1,0 +1,166 @@
+"""Figures in one consistent style: image grids, view pairs, curves, 2-D embeddings, confusion and similarity
+matrices. Every function draws one titled figure and calls ``plt.show()`` (so no object reprs leak into outputs),
+and returns the figure for saving.
+
+UMAP (umap-learn) costs about 20 s of numba compilation at its first call in a kernel on 2 CPU cores; the
+embedding plot therefore subsamples (``max_points``) and falls back to PCA if umap-learn is missing.
+"""
+from __future__ import annotations
+
+import warnings
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+
+PALETTE = plt.get_cmap("tab10")
+
+
+def set_style() -> None:
+    plt.rcParams.update({
+        "figure.dpi": 100, "savefig.dpi": 150, "figure.figsize": (6.4, 4.0), "axes.grid": True, "grid.alpha": 0.3,
+        "axes.spines.top": False, "axes.spines.right": False, "axes.titleweight": "bold", "font.size": 10,
+    })
+
+
+def _to_numpy_images(x) -> np.ndarray:
+    """(N, C, H, W) uint8 or float in [0, 1] → (N, H, W, C) float in [0, 1]."""
+    t = x if isinstance(x, torch.Tensor) else torch.as_tensor(np.asarray(x))
+    t = t.detach().cpu()
+    t = t.float() / 255 if t.dtype == torch.uint8 else t.float()
+    if t.ndim == 3:
+        t = t.unsqueeze(1)
+    return t.clamp(0, 1).permute(0, 2, 3, 1).numpy()
+
+
+def show_images(x, nrow: int = 10, title: str = "", labels=None, class_names=None, scale: float = 1.0):
+    """A grid of images (N, C, H, W); optional per-image labels (indices into ``class_names``)."""
+    imgs = _to_numpy_images(x)
+    n = len(imgs)
+    ncol = min(nrow, n)
+    nrows = -(-n // ncol)
+    fig, axes = plt.subplots(nrows, ncol, figsize=(ncol * 0.9 * scale, nrows * (1.05 if labels is not None else 0.9) * scale),
+                             squeeze=False)
+    for i, ax in enumerate(axes.flat):
+        ax.axis("off")
+        if i < n:
+            img = imgs[i]
+            ax.imshow(img[..., 0] if img.shape[-1] == 1 else img, cmap="gray" if img.shape[-1] == 1 else None, vmin=0, vmax=1)
+            if labels is not None:
+                lab = int(labels[i])
+                ax.set_title(class_names[lab] if class_names else str(lab), fontsize=7)
+    fig.suptitle(title, fontweight="bold")
+    fig.tight_layout()
+    plt.show()
+    return fig
+
+
+def show_view_pairs(x1, x2, n: int = 8, title: str = "Two augmented views of the same images"):
+    """Top row: view 1; bottom row: view 2 of the same images."""
+    both = torch.cat([torch.as_tensor(x1[:n]).cpu(), torch.as_tensor(x2[:n]).cpu()])
+    return show_images(both, nrow=n, title=title)
+
+
+def plot_curves(curves: dict, title: str = "", xlabel: str = "epoch", ylabel: str = "", logy: bool = False):
+    """``curves`` maps a label to a list of values (or to an (x, y) pair)."""
+    fig, ax = plt.subplots()
+    for i, (label, values) in enumerate(curves.items()):
+        if isinstance(values, tuple) and len(values) == 2:
+            xs, ys = values
+        else:
+            ys = list(values)
+            xs = np.arange(1, len(ys) + 1)
+        ax.plot(xs, ys, label=label, color=PALETTE(i % 10), marker="o" if len(ys) <= 30 else None, ms=3)
+    if logy:
+        ax.set_yscale("log")
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    if len(curves) > 1:
+        ax.legend()
+    fig.tight_layout()
+    plt.show()
+    return fig
+
+
+def embed_2d(features, method: str = "umap", seed: int = 0) -> np.ndarray:
+    """2-D coordinates of ``features`` by UMAP (cosine) or PCA."""
+    x = torch.as_tensor(features).float().cpu().numpy()
+    if method == "umap":
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                import umap
+
+                return umap.UMAP(n_neighbors=15, min_dist=0.1, metric="cosine", random_state=seed, n_jobs=1).fit_transform(x)
+        except ImportError:
+            warnings.warn("umap-learn is not installed; using PCA for the 2-D embedding (pip install umap-learn).", stacklevel=2)
+            method = "pca"
+    if method != "pca":
+        raise ValueError(f"Unknown embedding method {method!r}: use 'umap' or 'pca'.")
+    x = x - x.mean(0)
+    _, _, vt = np.linalg.svd(x, full_matrices=False)
+    return x @ vt[:2].T
+
+
+def plot_embedding(features, labels, title: str = "", method: str = "umap", max_points: int = 2000, seed: int = 0,
+                   class_names=None, ax=None):
+    """Scatter of a 2-D embedding (UMAP by default) coloured by class; subsampled to ``max_points``."""
+    feats = torch.as_tensor(features).float().cpu()
+    labels = np.asarray(torch.as_tensor(labels).cpu())
+    if len(feats) > max_points:
+        idx = np.random.default_rng(seed).choice(len(feats), max_points, replace=False)
+        feats, labels = feats[idx], labels[idx]
+    xy = embed_2d(feats, method, seed)
+    own = ax is None
+    if own:
+        fig, ax = plt.subplots(figsize=(5.2, 4.6))
+    for c in np.unique(labels):
+        m = labels == c
+        ax.scatter(xy[m, 0], xy[m, 1], s=4, color=PALETTE(int(c) % 10), label=class_names[c] if class_names else str(c))
+    ax.set(title=title or f"{method.upper()} of the features", xticks=[], yticks=[])
+    ax.legend(markerscale=3, fontsize=7, loc="center left", bbox_to_anchor=(1, 0.5), frameon=False)
+    if own:
+        fig.tight_layout()
+        plt.show()
+        return fig
+    return ax
+
+
+def plot_matrix(m, title: str = "", xlabel: str = "", ylabel: str = "", cmap: str = "viridis", annotate: bool = False,
+                xticklabels=None, yticklabels=None, vmin=None, vmax=None):
+    """A heat map of a matrix (similarities, soft assignments, a confusion matrix)."""
+    m = np.asarray(torch.as_tensor(m).detach().cpu())
+    fig, ax = plt.subplots(figsize=(5.2, 4.4))
+    im = ax.imshow(m, cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
+    fig.colorbar(im, ax=ax, fraction=0.046)
+    ax.grid(False)
+    if annotate:
+        for i in range(m.shape[0]):
+            for j in range(m.shape[1]):
+                ax.text(j, i, f"{m[i, j]:.0f}" if np.issubdtype(m.dtype, np.integer) else f"{m[i, j]:.2f}",
+                        ha="center", va="center", fontsize=6, color="w" if m[i, j] < m.max() / 2 else "k")
+    if xticklabels is not None:
+        ax.set_xticks(range(len(xticklabels)), xticklabels, rotation=90, fontsize=7)
+    if yticklabels is not None:
+        ax.set_yticks(range(len(yticklabels)), yticklabels, fontsize=7)
+    ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
+    fig.tight_layout()
+    plt.show()
+    return fig
+
+
+def plot_confusion(cm, class_names=None, title: str = "Confusion matrix"):
+    """Confusion matrix ``cm[true, pred]`` with counts in the cells."""
+    names = class_names or [str(i) for i in range(len(cm))]
+    return plot_matrix(cm, title=title, xlabel="predicted", ylabel="true", cmap="Blues", annotate=True,
+                       xticklabels=names, yticklabels=names)
+
+
+def results_table(rows, columns) -> str:
+    """Markdown table from a list of dicts; floats shown with 3 decimals. Display with IPython.display.Markdown."""
+    out = ["| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
+    for r in rows:
+        out.append("| " + " | ".join(f"{r.get(c):.3f}" if isinstance(r.get(c), float) else str(r.get(c, "–")) for c in columns) + " |")
+    return "\n".join(out)
+
+
+set_style()
