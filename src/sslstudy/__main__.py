@@ -16,7 +16,8 @@ def main(argv=None) -> int:
     c.add_argument("--week", default=None)
     c.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"), default=[])
     c.add_argument("--list", action="store_true", help="only list the notebooks")
-    sub.add_parser("data", help="which datasets are found where")
+    d = sub.add_parser("data", help="which datasets are found where (and --download NAME … to fetch them)")
+    d.add_argument("--download", nargs="+", metavar="NAME", default=[], help="download into the cache folder")
     e = sub.add_parser("export", help="write methods/<name>.py from the code-analysis notebooks")
     e.add_argument("--check", action="store_true", help="only report modules that differ from their notebook")
     cl = sub.add_parser("colab-links", help="restamp every Colab badge and setup cell")
@@ -39,6 +40,8 @@ def main(argv=None) -> int:
     elif args.cmd == "data":
         from . import data
 
+        for name in args.download:
+            data.load(name, "train", download=True)
         for row in data.report():
             print(f"{row['dataset']:14s} {'found  ' if row['found'] else 'MISSING'} {row['where']}")
     elif args.cmd == "export":

@@ -12,6 +12,7 @@ equals the single-process one.
 """
 from __future__ import annotations
 
+import io
 import os
 import socket
 import traceback
@@ -86,7 +87,9 @@ def _worker(rank_, world, port, fn, args, queue, timeout_s):
             result = fn(rank_, world, *args)
         finally:
             dist.destroy_process_group()
-        queue.put((rank_, "ok", result))
+        buf = io.BytesIO()
+        torch.save(result, buf)  # bytes, not shared-memory handles: the process may exit before they are read
+        queue.put((rank_, "ok", buf.getvalue()))
     except BaseException:  # report every failure to the parent instead of hanging it
         queue.put((rank_, "error", traceback.format_exc()))
 
@@ -117,7 +120,7 @@ def run_in_processes(fn, world_size: int = 2, args: tuple = (), timeout_s: float
             except queue_mod.Empty:
                 raise TimeoutError(f"run_in_processes: no answer from the {world_size} processes within {timeout_s} s.") from None
             if status == "ok":
-                results[r] = value
+                results[r] = torch.load(io.BytesIO(value), weights_only=False)
             else:
                 errors.append(f"rank {r}:\n{value}")
     finally:

@@ -1,0 +1,78 @@
+# The course's commands. Quick start: `make course` (run every notebook in fast mode into build/) and
+# `make test` (the whole test suite). Both create .venv from requirements-lock.txt on first use.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+# Use the offline copy of the datasets beside the checkout when there is one (CI's ../shared/data).
+SHARED_DATA := $(abspath ../shared/data)
+ifeq ($(origin SSL_DATA_DIR), undefined)
+ifneq ($(wildcard $(SHARED_DATA)),)
+export SSL_DATA_DIR := $(SHARED_DATA)
+endif
+endif
+export MPLBACKEND ?= Agg
+NOTEBOOKS = $(shell $(PY) -m sslstudy course --list 2>/dev/null)
+PYTEST_NB = --nbval-lax --nbval-current-env --nbval-cell-timeout=600 --nbval-kernel-startup-timeout=120
+WEEK ?=
+SLUG ?=
+
+.PHONY: setup course test test-unit lab export export-check lint bench colab-links strip lock clean help
+
+help:
+	@echo "make course [WEEK=week08_simclr]  run the notebooks in fast mode into build/ and print a table"
+	@echo "make test                         unit tests + every notebook (nbval)"
+	@echo "make lab | export | lint | bench | colab-links SLUG=owner/repo | strip | lock | clean"
+
+$(STAMP): requirements-lock.txt pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 or run make PYTHON=python3"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements-lock.txt
+	$(PY) -m pip install --quiet --no-deps -e .
+	$(PY) -m ipykernel install --sys-prefix --name python3 --display-name "Python 3 (sslstudy)" >/dev/null
+	touch $(STAMP)
+
+setup: $(STAMP)
+
+course: $(STAMP)
+	$(PY) -m sslstudy data
+	$(PY) -m sslstudy course $(if $(WEEK),--week $(WEEK))
+
+test: $(STAMP)
+	$(PY) -m pytest tests $(NOTEBOOKS) $(PYTEST_NB)
+
+test-unit: $(STAMP)
+	$(PY) -m pytest tests
+
+lab: $(STAMP)
+	$(PY) -m pip install --quiet "jupyterlab>=4"
+	$(PY) -m jupyter lab
+
+export: $(STAMP)
+	$(PY) -m sslstudy export
+
+export-check: $(STAMP)
+	$(PY) -m sslstudy export --check
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks tools $(NOTEBOOKS)
+
+bench: $(STAMP)
+	$(PY) benchmarks/run.py
+
+colab-links: $(STAMP)
+	@test -n "$(SLUG)" || { echo "usage: make colab-links SLUG=owner/repo"; exit 1; }
+	$(PY) -m sslstudy colab-links $(SLUG)
+
+strip: $(STAMP)
+	$(PY) -m sslstudy strip
+
+# Re-resolve requirements-lock.txt from requirements.in (needs the package index).
+lock: $(STAMP)
+	$(PY) -m pip install --dry-run --ignore-installed --quiet --report build/lock.json -r requirements.in
+	$(PY) tools/write_lock.py build/lock.json requirements-lock.txt
+
+clean:
+	rm -rf build .pytest_cache
