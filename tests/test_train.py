@@ -117,3 +117,15 @@ def test_corrupt_checkpoint_is_reported_not_overwritten(tmp_path):
     with pytest.raises(RuntimeError, match="could not be read"):
         train.fit(step, loader, 1, opt, modules=mods, run_config=cfg, name="d", checkpoint_dir=tmp_path)
     assert h.checkpoint.read_bytes() == b"garbage"
+
+
+def test_stop_training_from_a_callback():
+    step, loader, opt, sched, mods = _setup()
+
+    def on_step(step, epoch, loss):
+        if step == len(loader) + 3:
+            raise train.StopTraining("fewer than tol of the assignments changed")
+
+    h = train.fit(step, loader, 5, opt, modules=mods, on_step=on_step)
+    assert h.stopped == "fewer than tol of the assignments changed"
+    assert len(h) == 2 and len(h.steps) == len(loader) + 3

@@ -8,6 +8,9 @@ every epoch with automatic resume, the NaN guard and the history. The method sup
 - ``on_epoch_start(epoch=)`` before an epoch (DeepCluster's k-means re-assignment);
 - ``on_epoch(epoch=)`` after an epoch (kNN monitor, DEC's target refresh); may return a dict of metrics.
 
+Any callback may raise :class:`StopTraining` to end the run early (a stop criterion); the partial epoch is
+recorded and ``history.stopped`` holds the reason.
+
 Checkpoints go to ``SSL_CHECKPOINT_DIR`` (default ``~/.cache/sslstudy/checkpoints``; on Colab pass
 ``checkpoint_dir="/content/drive/MyDrive/sslstudy"`` after mounting Drive to survive a disconnect). The file
 name carries a hash of ``run_config`` and of the modules' parameter shapes: a run resumes automatically from a
@@ -32,6 +35,11 @@ import torch
 from . import config
 
 
+class StopTraining(Exception):
+    """Raise from a callback to end training cleanly (e.g. DEC's stop criterion); the message is kept in
+    ``history.stopped``."""
+
+
 class History:
     """Per-epoch rows (``epoch``, ``loss``, ``seconds`` and callback metrics) and per-step losses."""
 
@@ -40,6 +48,7 @@ class History:
         self.steps: list[float] = list(steps or [])
         self.resumed_from: int | None = None
         self.interrupted = False
+        self.stopped: str | None = None
 
     def __getitem__(self, key: str) -> list:
         return [r[key] for r in self.rows if key in r]
@@ -182,6 +191,7 @@ def fit(step_fn: Callable, loader, num_epochs: int, optimizer: torch.optim.Optim
             for m in modules.values():
                 m.train()
             loss_sum, logs_sum, n = 0.0, {}, 0
+            stop = None
             for i, batch in enumerate(loader):
                 with torch.autocast(device.type, dtype=amp_dtype, enabled=amp):
                     out = step_fn(batch)
@@ -210,9 +220,13 @@ def fit(step_fn: Callable, loader, num_epochs: int, optimizer: torch.optim.Optim
                         if k != "loss":
                             logs_sum[k] = logs_sum.get(k, 0.0) + float(v)
                 global_step += 1
-                for cb in on_step:
-                    cb(step=global_step, epoch=epoch, loss=lv)
                 bar.update(1)
+                try:
+                    for cb in on_step:
+                        cb(step=global_step, epoch=epoch, loss=lv)
+                except StopTraining as e:
+                    stop = str(e) or "stopped by a callback"
+                    break
                 if i % 10 == 0 or i == steps_per_epoch - 1:
                     post = {"epoch": epoch + 1, "loss": f"{lv:.4f}"}
                     if history.rows:
@@ -220,11 +234,19 @@ def fit(step_fn: Callable, loader, num_epochs: int, optimizer: torch.optim.Optim
                     bar.set_postfix(post, refresh=False)
             row = {"epoch": epoch + 1, "loss": loss_sum / max(n, 1)}
             row.update({k: v / max(n, 1) for k, v in logs_sum.items()})
-            for cb in on_epoch:
-                _merge(row, cb(epoch=epoch))
+            if stop is None:
+                try:
+                    for cb in on_epoch:
+                        _merge(row, cb(epoch=epoch))
+                except StopTraining as e:
+                    stop = str(e) or "stopped by a callback"
             row["seconds"] = time.perf_counter() - t0
             history.rows.append(row)
             last_epoch = epoch
+            if stop is not None:
+                history.stopped = stop
+                print(f"{name}: stopped at epoch {epoch + 1}, step {global_step}: {stop}")
+                break
             if quiet and (epoch + 1 == num_epochs or (epoch + 1) % max(1, num_epochs // 5) == 0):
                 print(f"{name}: epoch {epoch + 1}/{num_epochs} " + " ".join(
                     f"{k}={v:.4f}" for k, v in row.items() if k not in ("epoch",) and isinstance(v, float)))
