@@ -55,3 +55,13 @@ def test_full_mode_on_cpu_warns():
         with pytest.warns(UserWarning, match="Full mode without a GPU"):
             config.setup(mode="full", device="cpu", verbose=False)
     torch.set_num_threads(before)
+
+
+def test_google_drive_is_colab_only():
+    with pytest.raises(RuntimeError, match="works on Colab only"):
+        config.use_google_drive()
+
+
+def test_checkpoint_dir_from_env(monkeypatch, tmp_path):
+    monkeypatch.setenv("SSL_CHECKPOINT_DIR", str(tmp_path))
+    assert config.checkpoint_dir() == tmp_path

@@ -125,6 +125,24 @@ def checkpoint_dir() -> Path:
     return Path(os.environ.get("XDG_CACHE_HOME", Path.home() / ".cache")) / "sslstudy" / "checkpoints"
 
 
+def use_google_drive(folder: str = "sslstudy/checkpoints") -> Path:
+    """Opt-in on Colab: mount Google Drive and keep checkpoints there, so training survives a disconnect.
+
+    Sets ``SSL_CHECKPOINT_DIR`` to ``/content/drive/MyDrive/<folder>``; a re-run of the notebook then resumes from
+    the last epoch of the very same configuration. Outside Colab it raises one clear sentence instead.
+    """
+    if not in_colab():
+        raise RuntimeError("use_google_drive() works on Colab only; elsewhere set SSL_CHECKPOINT_DIR to a folder.")
+    from google.colab import drive  # type: ignore[import-not-found]
+
+    drive.mount("/content/drive")
+    path = Path("/content/drive/MyDrive") / folder
+    path.mkdir(parents=True, exist_ok=True)
+    os.environ["SSL_CHECKPOINT_DIR"] = str(path)
+    print(f"Checkpoints go to {path}")
+    return path
+
+
 @dataclass
 class Config:
     """What a notebook's setup resolved: print it, derive every size knob from ``fast``."""
