@@ -170,7 +170,7 @@ def adjust_hue(x: torch.Tensor, factor) -> torch.Tensor:
     # hue in sixths of a turn, in [-1, 5): (g-b)/range if max is r, 2 + (b-r)/range if g, else 4 + (r-g)/range
     num = torch.where(maxc == g, (b - r).add_(crange, alpha=2.0), (r - g).add_(crange, alpha=4.0))
     num = torch.where(maxc == r, g - b, num)                                 # 0 where max == min
-    h6 = num.div_(torch.where(crange == 0, 1.0, crange))
+    h6 = num.div_(crange.clamp_min(1e-12))                                 # num = 0 where range = 0
     f = torch.as_tensor(factor, dtype=x.dtype, device=x.device) * 6.0
     h6 += f.view(-1, 1, 1) if f.ndim else f
     out = []
@@ -295,8 +295,7 @@ class RandomHorizontalFlip:
         _check_batch(x, "RandomHorizontalFlip")
         if self.p == 0.0:
             return x
-        mask = _coin(x.shape[0], self.p, x, generator).view(-1, 1, 1, 1)
-        return torch.where(mask, x.flip(-1), x)
+        return _masked(x, _coin(x.shape[0], self.p, x, generator), lambda xs, idx: xs.flip(-1))
 
 
 class ColorJitter:
@@ -391,10 +390,10 @@ class RandomGrayscale:
         _check_batch(x, "RandomGrayscale")
         if self.p == 0.0:
             return x
-        mask = _coin(x.shape[0], self.p, x, generator).view(-1, 1, 1, 1)
+        mask = _coin(x.shape[0], self.p, x, generator)
         if x.shape[1] == 1:
             return x
-        return torch.where(mask, rgb_to_gray(x), x)
+        return _masked(x, mask, lambda xs, idx: grayscale(xs))
 
 
 class GaussianBlur:
