@@ -109,6 +109,8 @@ def test_restamp_colab_for_a_fork(tmp_path, monkeypatch):
     changed = nbtools.restamp_colab("someone/fork", "v1")
     assert len(changed) == 1
     text = (tmp_path / "notebooks" / "_template.ipynb").read_text()
+    nbformat.validate(nbformat.reads(text, as_version=4))  # still a valid notebook
+    assert nbtools.convention_problems(tmp_path / "notebooks" / "_template.ipynb", "someone/fork", "v1") == []
     assert "github/someone/fork/blob/v1/notebooks/_template.ipynb" in text
     assert "git+https://github.com/someone/fork@v1" in text and REPO_SLUG not in text
     assert 'REPO_SLUG = "someone/fork"' in (tmp_path / "src" / "sslstudy" / "__init__.py").read_text()

@@ -18,8 +18,8 @@ from .config import REPO_ROOT
 
 EXPORT_MARK = "#| export"
 DEFAULT_EXP = re.compile(r"^#\|\s*default_exp\s+([A-Za-z_][A-Za-z0-9_]*)\s*$")
-BADGE_RE = re.compile(r"https://colab\.research\.google\.com/github/([^/\s)]+/[^/\s)]+)/blob/([^/\s)]+)/([^\s)]+\.ipynb)")
-SETUP_RE = re.compile(r"git\+https://github\.com/([^/\s@\"']+/[^/\s@\"']+)@([^\s\"']+)")
+BADGE_RE = re.compile(r"https://colab\.research\.google\.com/github/([^/\s)\\\"]+/[^/\s)\\\"]+)/blob/([^/\s)\\\"]+)/([^\s)\\\"]+\.ipynb)")
+SETUP_RE = re.compile(r"git\+https://github\.com/([^/\s@\"'\\]+/[^/\s@\"'\\]+)@([^\s\"'\\]+)")
 HEADLINE_PREFIX = "[headline]"
 
 
@@ -111,6 +111,13 @@ def restamp_colab(slug: str, ref: str = GIT_REF) -> list[Path]:
         if new != text:
             nb_path.write_text(new, encoding="utf-8")
             changed.append(nb_path)
+    for readme in sorted(root().glob("README*.md")) + sorted(root().glob("week*/README.md")):
+        text = readme.read_text(encoding="utf-8")
+        new = BADGE_RE.sub(lambda m: f"https://colab.research.google.com/github/{slug}/blob/{ref}/{m.group(3)}", text)
+        new = SETUP_RE.sub(f"git+https://github.com/{slug}@{ref}", new)
+        if new != text:
+            readme.write_text(new, encoding="utf-8")
+            changed.append(readme)
     init = root() / "src" / "sslstudy" / "__init__.py"
     s = init.read_text(encoding="utf-8")
     s = re.sub(r'REPO_SLUG = "[^"]*"', f'REPO_SLUG = "{slug}"', s)

@@ -136,8 +136,9 @@ def plot_matrix(m, title: str = "", xlabel: str = "", ylabel: str = "", cmap: st
     if annotate:
         for i in range(m.shape[0]):
             for j in range(m.shape[1]):
+                r, g, b, _ = im.cmap(im.norm(m[i, j]))  # text colour from the cell's own luminance
                 ax.text(j, i, f"{m[i, j]:.0f}" if np.issubdtype(m.dtype, np.integer) else f"{m[i, j]:.2f}",
-                        ha="center", va="center", fontsize=6, color="w" if m[i, j] < m.max() / 2 else "k")
+                        ha="center", va="center", fontsize=6, color="k" if 0.299 * r + 0.587 * g + 0.114 * b > 0.5 else "w")
     if xticklabels is not None:
         ax.set_xticks(range(len(xticklabels)), xticklabels, rotation=90, fontsize=7)
     if yticklabels is not None:
