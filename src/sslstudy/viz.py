@@ -1,6 +1,6 @@
 """Figures in one consistent style: image grids, view pairs, curves, 2-D embeddings, confusion and similarity
-matrices. Every function draws one titled figure and calls ``plt.show()`` (so no object reprs leak into outputs),
-and returns the figure for saving.
+matrices. Every function draws one titled figure, saves it where ``save="path.png"`` is given, and calls
+``plt.show()``; it returns None, so a plot on a cell's last line is not displayed twice.
 
 UMAP (umap-learn) costs about 20 s of numba compilation at its first call in a kernel on 2 CPU cores; the
 embedding plot therefore subsamples (``max_points``) and falls back to PCA if umap-learn is missing.
@@ -14,6 +14,13 @@ import numpy as np
 import torch
 
 PALETTE = plt.get_cmap("tab10")
+
+
+def _finish(fig, save) -> None:
+    fig.tight_layout()
+    if save:
+        fig.savefig(save, bbox_inches="tight")
+    plt.show()
 
 
 def set_style() -> None:
@@ -33,7 +40,7 @@ def _to_numpy_images(x) -> np.ndarray:
     return t.clamp(0, 1).permute(0, 2, 3, 1).numpy()
 
 
-def show_images(x, nrow: int = 10, title: str = "", labels=None, class_names=None, scale: float = 1.0):
+def show_images(x, nrow: int = 10, title: str = "", labels=None, class_names=None, scale: float = 1.0, save=None):
     """A grid of images (N, C, H, W); optional per-image labels (indices into ``class_names``)."""
     imgs = _to_numpy_images(x)
     n = len(imgs)
@@ -50,18 +57,16 @@ def show_images(x, nrow: int = 10, title: str = "", labels=None, class_names=Non
                 lab = int(labels[i])
                 ax.set_title(class_names[lab] if class_names else str(lab), fontsize=7)
     fig.suptitle(title, fontweight="bold")
-    fig.tight_layout()
-    plt.show()
-    return fig
+    _finish(fig, save)
 
 
-def show_view_pairs(x1, x2, n: int = 8, title: str = "Two augmented views of the same images"):
+def show_view_pairs(x1, x2, n: int = 8, title: str = "Two augmented views of the same images", save=None):
     """Top row: view 1; bottom row: view 2 of the same images."""
     both = torch.cat([torch.as_tensor(x1[:n]).cpu(), torch.as_tensor(x2[:n]).cpu()])
-    return show_images(both, nrow=n, title=title)
+    show_images(both, nrow=n, title=title, save=save)
 
 
-def plot_curves(curves: dict, title: str = "", xlabel: str = "epoch", ylabel: str = "", logy: bool = False):
+def plot_curves(curves: dict, title: str = "", xlabel: str = "epoch", ylabel: str = "", logy: bool = False, save=None):
     """``curves`` maps a label to a list of values (or to an (x, y) pair)."""
     fig, ax = plt.subplots()
     for i, (label, values) in enumerate(curves.items()):
@@ -76,9 +81,7 @@ def plot_curves(curves: dict, title: str = "", xlabel: str = "epoch", ylabel: st
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
     if len(curves) > 1:
         ax.legend()
-    fig.tight_layout()
-    plt.show()
-    return fig
+    _finish(fig, save)
 
 
 def embed_2d(features, method: str = "umap", seed: int = 0) -> np.ndarray:
@@ -102,7 +105,7 @@ def embed_2d(features, method: str = "umap", seed: int = 0) -> np.ndarray:
 
 
 def plot_embedding(features, labels, title: str = "", method: str = "umap", max_points: int = 2000, seed: int = 0,
-                   class_names=None, ax=None):
+                   class_names=None, ax=None, save=None):
     """Scatter of a 2-D embedding (UMAP by default) coloured by class; subsampled to ``max_points``."""
     feats = torch.as_tensor(features).float().cpu()
     labels = np.asarray(torch.as_tensor(labels).cpu())
@@ -119,14 +122,11 @@ def plot_embedding(features, labels, title: str = "", method: str = "umap", max_
     ax.set(title=title or f"{method.upper()} of the features", xticks=[], yticks=[])
     ax.legend(markerscale=3, fontsize=7, loc="center left", bbox_to_anchor=(1, 0.5), frameon=False)
     if own:
-        fig.tight_layout()
-        plt.show()
-        return fig
-    return ax
+        _finish(fig, save)
 
 
 def plot_matrix(m, title: str = "", xlabel: str = "", ylabel: str = "", cmap: str = "viridis", annotate: bool = False,
-                xticklabels=None, yticklabels=None, vmin=None, vmax=None):
+                xticklabels=None, yticklabels=None, vmin=None, vmax=None, save=None):
     """A heat map of a matrix (similarities, soft assignments, a confusion matrix)."""
     m = np.asarray(torch.as_tensor(m).detach().cpu())
     fig, ax = plt.subplots(figsize=(5.2, 4.4))
@@ -144,16 +144,14 @@ def plot_matrix(m, title: str = "", xlabel: str = "", ylabel: str = "", cmap: st
     if yticklabels is not None:
         ax.set_yticks(range(len(yticklabels)), yticklabels, fontsize=7)
     ax.set(title=title, xlabel=xlabel, ylabel=ylabel)
-    fig.tight_layout()
-    plt.show()
-    return fig
+    _finish(fig, save)
 
 
-def plot_confusion(cm, class_names=None, title: str = "Confusion matrix"):
+def plot_confusion(cm, class_names=None, title: str = "Confusion matrix", save=None):
     """Confusion matrix ``cm[true, pred]`` with counts in the cells."""
     names = class_names or [str(i) for i in range(len(cm))]
-    return plot_matrix(cm, title=title, xlabel="predicted", ylabel="true", cmap="Blues", annotate=True,
-                       xticklabels=names, yticklabels=names)
+    plot_matrix(cm, title=title, xlabel="predicted", ylabel="true", cmap="Blues", annotate=True,
+                       xticklabels=names, yticklabels=names, save=save)
 
 
 def results_table(rows, columns) -> str:
