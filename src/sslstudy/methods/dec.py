@@ -192,10 +192,6 @@ def init_centers(z: torch.Tensor, n_clusters: int, n_init: int = 20, seed: int =
     return torch.as_tensor(centers, dtype=z.dtype, device=z.device), labels
 
 
-class _Stop(Exception):
-    """Raised from the on_step callback to end the clustering phase (tol reached or max_iter)."""
-
-
 class TargetRefresher:
     """on_step callback: every ``update_interval`` iterations, recompute Q over the WHOLE dataset, P from Q (eq. 3),
     and the fraction of assignments that changed since the last refresh; stop when it drops below ``tol``."""
@@ -228,7 +224,7 @@ class TargetRefresher:
             self.q_max.append(q.max(1).values.cpu().numpy())
         if step > 0 and delta < self.tol:
             self.stop_reason = f"converged: {delta:.4%} < tol={self.tol:.2%} of assignments changed at iteration {step}"
-            raise _Stop()
+            raise train.StopTraining(self.stop_reason)
 
     def __call__(self, step: int, loss: float = float("nan"), **_) -> None:
         self.losses.append(loss)
@@ -236,14 +232,15 @@ class TargetRefresher:
             self.refresh(step)                                         # may stop: fewer than tol changed
         if step >= self.max_iter:
             self.stop_reason = f"reached max_iter={self.max_iter} iterations"
-            raise _Stop()
+            raise train.StopTraining(self.stop_reason)
 
 
 class DECResult:
     """What :func:`fit_dec` returns: the final hard assignments, the per-refresh log and the per-iteration losses."""
 
-    def __init__(self, refresher: TargetRefresher, seconds: float):
+    def __init__(self, refresher: TargetRefresher, seconds: float, history=None):
         self.pred, self.log, self.q_max, self.losses = refresher.pred, refresher.log, refresher.q_max, refresher.losses
+        self.history = history                                         # train.fit's History (per-epoch rows)
         self.stop_reason, self.seconds = refresher.stop_reason, seconds
         self.iterations = refresher.log[-1]["iteration"] if refresher.log else 0
 
@@ -290,9 +287,6 @@ def fit_dec(ae: DECAutoencoder, cluster: ClusteringLayer, x: torch.Tensor, updat
 
     num_epochs = -(-int(max_iter) // len(loader))
     t0 = time.perf_counter()
-    try:
-        train.fit(step, loader, num_epochs, opt, modules={"ae": ae, "cluster": cluster}, on_step=refresher,
-                  name=name, desc=name)
-    except _Stop:
-        pass
-    return DECResult(refresher, time.perf_counter() - t0)
+    history = train.fit(step, loader, num_epochs, opt, modules={"ae": ae, "cluster": cluster}, on_step=refresher,
+                        name=name, desc=name)                         # the refresher raises train.StopTraining
+    return DECResult(refresher, time.perf_counter() - t0, history)
