@@ -84,8 +84,8 @@ def plot_curves(curves: dict, title: str = "", xlabel: str = "epoch", ylabel: st
     _finish(fig, save)
 
 
-def embed_2d(features, method: str = "umap", seed: int = 0) -> np.ndarray:
-    """2-D coordinates of ``features`` by UMAP (cosine) or PCA."""
+def embed_2d(features, method: str = "umap", seed: int = 0, metric: str = "cosine") -> np.ndarray:
+    """2-D coordinates of ``features`` by UMAP (``metric``: cosine for SSL features, euclidean for DEC's space) or PCA."""
     x = torch.as_tensor(features).float().cpu().numpy()
     if method == "umap":
         try:
@@ -93,7 +93,7 @@ def embed_2d(features, method: str = "umap", seed: int = 0) -> np.ndarray:
                 warnings.simplefilter("ignore")
                 import umap
 
-                return umap.UMAP(n_neighbors=15, min_dist=0.1, metric="cosine", random_state=seed, n_jobs=1).fit_transform(x)
+                return umap.UMAP(n_neighbors=15, min_dist=0.1, metric=metric, random_state=seed, n_jobs=1).fit_transform(x)
         except ImportError:
             warnings.warn("umap-learn is not installed; using PCA for the 2-D embedding (pip install umap-learn).", stacklevel=2)
             method = "pca"
