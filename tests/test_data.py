@@ -152,3 +152,14 @@ def test_indexed_dataset():
 def test_report_lists_every_dataset():
     names = [r["dataset"] for r in data.report()]
     assert names == list(data.DATASETS)
+
+
+def test_tensor_loader_over_a_float_matrix():
+    """DEC trains on float codes: a plain tensor's rows are batched as they are, with their indices."""
+    x = torch.randn(50, 3)
+    loader = data.TensorLoader(x, 20, seed=0)
+    batches = list(loader)
+    assert len(batches) == 2 and all(torch.equal(b.x, x[b.idx]) for b in batches)
+    assert batches[0].x.dtype == torch.float32 and not batches[0].y.any()
+    with pytest.raises(ValueError, match="batch_size=0 is not allowed: it must be a positive integer"):
+        data.TensorLoader(x, 0)

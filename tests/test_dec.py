@@ -89,7 +89,6 @@ def test_kl_divergence_zero_for_equal_and_mean_reduction(zmu):
     (lambda: D.kl_divergence(torch.zeros(2, 3), torch.zeros(3, 2)), "same shape"),
     (lambda: D.kl_divergence(torch.zeros(2, 3), torch.zeros(2, 3), reduction="max"), "'mean' or 'sum'"),
     (lambda: D.ClusteringLayer(1, 10), "at least 2"),
-    (lambda: D.VectorLoader(torch.zeros(10, 3), batch_size=0), "positive integer"),
     (lambda: D.TargetRefresher(None, None, None, update_interval=0, tol=0.001, max_iter=1), "update_interval=0"),
     (lambda: D.TargetRefresher(None, None, None, update_interval=5, tol=2.0, max_iter=1), "tol=2.0"),
     (lambda: D.pretrain_layerwise(backbones.DECAutoencoder((4, 3, 2)), torch.zeros(8, 4), 1, 0, dropout=1.5), "dropout=1.5"),

@@ -440,21 +440,28 @@ class Batch:
 
 
 class TensorLoader:
-    """Mini-batches sliced from one uint8 tensor kept on ``device``; no per-sample Python work.
+    """Mini-batches sliced from one tensor kept on ``device``; no per-sample Python work.
+
+    ``data`` is an :class:`ImageData` (uint8 images, scaled to [0, 1] per batch) or a plain tensor whose rows are
+    the samples (e.g. DEC's float codes; uint8 is scaled, float passed through; the labels are then zeros).
 
     Shuffling draws from the loader's own ``torch.Generator`` (seeded), whose state is part of
     :meth:`state_dict`, so a resumed training run sees exactly the same batches.
     """
 
-    def __init__(self, data: ImageData, batch_size: int, shuffle: bool = True, drop_last: bool = True,
+    def __init__(self, data: "ImageData | torch.Tensor", batch_size: int, shuffle: bool = True, drop_last: bool = True,
                  device=None, seed: int = 0):
         if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f"batch_size={batch_size!r} is not allowed: it must be a positive integer.")
         if drop_last and batch_size > len(data):
             raise ValueError(f"batch_size={batch_size} is larger than the dataset ({len(data)} samples) with drop_last=True; use a smaller batch.")
-        self.device = torch.device(device) if device is not None else data.x.device
-        self.x = data.x.to(self.device)
-        self.y = data.y.to(self.device)
+        if isinstance(data, torch.Tensor):
+            x, y = data, torch.zeros(len(data), dtype=torch.long, device=data.device)
+        else:
+            x, y = data.x, data.y
+        self.device = torch.device(device) if device is not None else x.device
+        self.x = x.to(self.device)
+        self.y = y.to(self.device)
         self.batch_size, self.shuffle, self.drop_last = int(batch_size), shuffle, drop_last
         self.generator = torch.Generator().manual_seed(int(seed))
 
@@ -468,7 +475,8 @@ class TensorLoader:
         order = order.to(self.device)
         for b in range(len(self)):
             idx = order[b * self.batch_size:(b + 1) * self.batch_size]
-            yield Batch(self.x[idx].float().div_(255), self.y[idx], idx)
+            xb = self.x[idx]
+            yield Batch(xb.float().div_(255) if xb.dtype == torch.uint8 else xb, self.y[idx], idx)
 
     def state_dict(self) -> dict:
         return {"generator": self.generator.get_state()}

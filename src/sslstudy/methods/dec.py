@@ -89,32 +89,6 @@ class ClusteringLayer(nn.Module):
         return soft_assignment(z, self.centers, self.alpha)
 
 
-class VectorLoader:
-    """Shuffled mini-batches of the rows of a float matrix ``x`` (N, d), with each row's index (like data.TensorLoader)."""
-
-    def __init__(self, x: torch.Tensor, batch_size: int = 256, shuffle: bool = True, seed: int = 0):
-        if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
-            raise ValueError(f"batch_size={batch_size!r} is not allowed: it must be a positive integer.")
-        self.x, self.batch_size, self.shuffle = x, min(int(batch_size), len(x)), shuffle
-        self.generator = torch.Generator().manual_seed(int(seed))
-
-    def __len__(self) -> int:
-        return len(self.x) // self.batch_size                          # drop_last, as data.TensorLoader
-
-    def __iter__(self):
-        order = torch.randperm(len(self.x), generator=self.generator) if self.shuffle else torch.arange(len(self.x))
-        order = order.to(self.x.device)
-        for b in range(len(self)):
-            idx = order[b * self.batch_size:(b + 1) * self.batch_size]
-            yield data.Batch(self.x[idx], torch.zeros_like(idx), idx)
-
-    def state_dict(self) -> dict:
-        return {"generator": self.generator.get_state()}
-
-    def load_state_dict(self, state: dict) -> None:
-        self.generator.set_state(state["generator"])
-
-
 def flatten_images(images: data.ImageData, scale: float = 1.0 / 255, device=None) -> torch.Tensor:
     """uint8 images (N, C, H, W) -> float vectors (N, d) = pixels * ``scale`` (official Caffe code: 0.02, DEC-keras: 1/255)."""
     return images.x.flatten(1).float().mul(scale).to(device or "cpu")   # (N, d)
@@ -144,7 +118,7 @@ def pretrain_end_to_end(ae: DECAutoencoder, x: torch.Tensor, num_epochs: int, ba
     def step(batch):
         return F.mse_loss(ae.decode(ae.encode(batch.x)), batch.x)
 
-    return train.fit(step, VectorLoader(x, batch_size, seed=seed), num_epochs, opt, modules={"ae": ae},
+    return train.fit(step, data.TensorLoader(x, min(batch_size, len(x)), seed=seed), num_epochs, opt, modules={"ae": ae},
                      run_config=run_config, name=name, desc=f"{name} (end-to-end)")
 
 
@@ -174,7 +148,7 @@ def pretrain_layerwise(ae: DECAutoencoder, x: torch.Tensor, epochs_per_layer: in
             return F.mse_loss(recon, batch.x)
 
         cfg = None if run_config is None else {**run_config, "pair": k}
-        histories[f"pair{k + 1}"] = train.fit(step, VectorLoader(h, batch_size, seed=seed + k), epochs_per_layer, opt,
+        histories[f"pair{k + 1}"] = train.fit(step, data.TensorLoader(h, min(batch_size, len(h)), seed=seed + k), epochs_per_layer, opt,
                                               modules={"ae": ae}, run_config=cfg, name=f"{name}-pair{k + 1}",
                                               desc=f"{name} pair {k + 1}/{n_pairs}")
         with torch.no_grad():
@@ -271,7 +245,7 @@ def fit_dec(ae: DECAutoencoder, cluster: ClusteringLayer, x: torch.Tensor, updat
     if gamma is not None:
         params += list(ae.decoder_layers.parameters())
     opt = _make_optimizer(params, optimizer, lr, momentum)
-    loader = VectorLoader(x, batch_size, seed=seed)
+    loader = data.TensorLoader(x, min(batch_size, len(x)), seed=seed)   # rows of x, with their indices
     refresher = TargetRefresher(ae, cluster, x, update_interval, tol, max_iter, y=y)
     refresher.refresh(0)                                               # P from the k-means-initialised centres
 
