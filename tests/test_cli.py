@@ -34,6 +34,9 @@ def test_unknown_week_is_one_sentence():
 def test_parse_params():
     assert nbtools.parse_params([("mode", "full"), ("seed", "3"), ("lr", "0.1"), ("x", "null")]) == \
         {"mode": "full", "seed": 3, "lr": 0.1, "x": None}
+    # Python spellings work too, so `-p run_ablations False` is not the (truthy) string "False"
+    assert nbtools.parse_params([("a", "False"), ("b", "True"), ("c", "None"), ("d", "/tmp/r.json"), ("e", "fashion_mnist")]) == \
+        {"a": False, "b": True, "c": None, "d": "/tmp/r.json", "e": "fashion_mnist"}
 
 
 def test_run_injects_parameters_and_reads_the_headline(tmp_path):

@@ -195,13 +195,19 @@ def _find_headline(nb: dict) -> str:
 
 
 def parse_params(pairs) -> dict:
-    """``[("mode", "full"), ("seed", "3")]`` → values parsed as JSON where possible (numbers, true, null)."""
+    """``[("mode", "full"), ("seed", "3")]`` → values parsed as JSON or a Python literal where possible
+    (``3``, ``true``/``True``, ``null``/``None``, ``0.5``), else kept as text (``full``)."""
+    import ast
+
     out = {}
     for name, value in pairs or []:
         try:
             out[name] = json.loads(value)
         except json.JSONDecodeError:
-            out[name] = value
+            try:
+                out[name] = ast.literal_eval(value)
+            except (ValueError, SyntaxError):
+                out[name] = value
     return out
 
 
