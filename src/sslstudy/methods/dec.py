@@ -237,7 +237,7 @@ def fit_dec(ae: DECAutoencoder, cluster: ClusteringLayer, x: torch.Tensor, updat
     P comes from Q over the whole ``x`` and is refreshed every ``update_interval`` iterations, looked up per
     mini-batch by sample index; training stops when fewer than ``tol`` of the assignments change between refreshes,
     or after ``max_iter`` iterations. ``y`` (labels) is only used to log ACC/NMI/ARI at each refresh.
-    ``batch_target=True`` is the common mistake, for the ablation: P from each mini-batch's own Q (f_j over the batch).
+    ``batch_target=True`` is the common shortcut, for the ablation: P from each mini-batch's own Q (f_j over the batch).
     """
     if gamma is not None and not gamma > 0:
         raise ValueError(f"gamma={gamma!r} is not allowed: IDEC's weight of the clustering loss must be positive (or None for DEC).")
