@@ -17,7 +17,8 @@ from pathlib import Path
 import torch
 
 from sslstudy import backbones, config, data, evaluate
-from sslstudy.methods.dec import ClusteringLayer, embed, fit_dec, flatten_images, init_centers, pretrain_end_to_end
+from sslstudy.methods.dec import (clustering_ablations, embed, flatten_images, init_centers, pretrain_end_to_end,
+                                  pretrain_run_config)
 
 
 def main(argv=None):
@@ -44,31 +45,13 @@ def main(argv=None):
     torch.manual_seed(cfg.seed)
     ae = backbones.DECAutoencoder((x.shape[1], 500, 500, 2000, 10)).to(cfg.device)
     pretrain_end_to_end(ae, x, pretrain_epochs, batch_size, "adam", 1e-3, seed=cfg.seed, name="dec-ae",
-                        run_config={"notebook": "week01_dec", "mode": cfg.mode, "seed": cfg.seed, "n": len(images),
-                                    "data": images.name, "epochs": pretrain_epochs, "opt": "adam", "lr": 1e-3, "bs": batch_size})
-    pretrained = {k: v.clone() for k, v in ae.state_dict().items()}
+                        run_config=pretrain_run_config(cfg.mode, cfg.seed, len(images), images.name, pretrain_epochs,
+                                                       "adam", 1e-3, batch_size))
     centers0, ae_pred = init_centers(embed(ae, x), n_clusters, n_init=20, seed=cfg.seed)
     rows = [{"variant": "start: AE + k-means", "iterations": 0, **evaluate.clustering_scores(y, ae_pred)}]
-    print(rows[0])
-
-    epoch_iters = len(data.TensorLoader(x, batch_size))
-    variants = [("P per mini-batch", {"batch_target": True, "update_interval": update_interval}),
-                (f"P every {update_interval} iterations (official)", {"update_interval": update_interval}),
-                (f"P every epoch ({epoch_iters} iterations)", {"update_interval": epoch_iters}),
-                ("alpha = 0.5", {"alpha": 0.5, "update_interval": update_interval}),
-                ("alpha = 10", {"alpha": 10.0, "update_interval": update_interval})]
-    for label, kw in variants:
-        a_ = kw.pop("alpha", alpha)
-        model = backbones.DECAutoencoder((x.shape[1], 500, 500, 2000, 10)).to(cfg.device)
-        model.load_state_dict(pretrained)
-        cluster = ClusteringLayer(n_clusters, model.feature_dim, a_).to(cfg.device)
-        with torch.no_grad():
-            cluster.centers.copy_(centers0)
-        res = fit_dec(model, cluster, x, tol=0.0, max_iter=args.iterations, batch_size=batch_size, y=y,
-                      seed=cfg.seed, name=label, **kw)
-        rows.append({"variant": label, "iterations": res.iterations, "seconds": round(res.seconds, 1),
-                     **evaluate.clustering_scores(y, res.pred)})
-        print(rows[-1])
+    rows += clustering_ablations(ae, centers0, x, y, update_interval, args.iterations, batch_size, alpha, cfg.seed)
+    for row in rows:
+        print(row)
     record = {"command": f"python week01_dec/full_mode_ablations.py --seed {args.seed} --iterations {args.iterations} "
                          f"--pretrain-epochs {args.pretrain_epochs}",
               "machine": f"{platform.machine()}, {torch.get_num_threads()} torch threads, device {cfg.device}",

@@ -9,8 +9,11 @@ Exported from week01_dec/01_dec_code_analysis.ipynb. The pieces, in paper order:
 - ``ClusteringLayer`` (the centres mu as parameters), ``pretrain_layerwise`` (§3.2, greedy denoising, eqs. 6-9),
   ``pretrain_end_to_end`` (DEC-keras), ``init_centers`` (k-means, 20 restarts);
 - ``fit_dec``: the clustering phase, with P computed from Q over the whole dataset every ``update_interval``
-  iterations (``TargetRefresher``) and the ``tol`` stop rule; ``gamma`` turns it into IDEC.
+  iterations (``TargetRefresher``) and the ``tol`` stop rule; ``gamma`` turns it into IDEC;
+- ``start_from`` (every clustering run from the same pretrained AE and centres), ``clustering_ablations``,
+  ``pretrain_run_config`` (the pretraining's checkpoint key, shared with ``week01_dec/full_mode_ablations.py``).
 """
+import copy
 import time
 from typing import Optional
 
@@ -264,3 +267,42 @@ def fit_dec(ae: DECAutoencoder, cluster: ClusteringLayer, x: torch.Tensor, updat
     history = train.fit(step, loader, num_epochs, opt, modules={"ae": ae, "cluster": cluster}, on_step=refresher,
                         name=name, desc=name)                         # the refresher raises train.StopTraining
     return DECResult(refresher, time.perf_counter() - t0, history)
+
+
+def pretrain_run_config(mode: str, seed: int, n: int, data_name: str, epochs: int, optimizer: str, lr: float,
+                        batch_size: int) -> dict:
+    """The pretraining's ``run_config`` (``train.fit``'s checkpoint key). The notebook and
+    ``full_mode_ablations.py`` both build it here, so the script resumes the notebook's finished pretraining."""
+    return {"notebook": "week01_dec", "mode": mode, "seed": seed, "n": n, "data": data_name, "epochs": epochs,
+            "opt": optimizer, "lr": lr, "bs": batch_size}
+
+
+def start_from(pretrained: DECAutoencoder, centers: torch.Tensor, alpha: float = 1.0):
+    """A copy of the ``pretrained`` autoencoder and a clustering layer at the k-means ``centers`` (K, D), so that
+    every clustering run starts from the same point. Returns (autoencoder, clustering layer)."""
+    model = copy.deepcopy(pretrained)
+    cluster = ClusteringLayer(len(centers), model.feature_dim, alpha).to(centers.device)
+    with torch.no_grad():
+        cluster.centers.copy_(centers)
+    return model, cluster
+
+
+def clustering_ablations(pretrained: DECAutoencoder, centers: torch.Tensor, x: torch.Tensor, y, update_interval: int,
+                         iterations: int, batch_size: int = 256, alpha: float = 1.0, seed: int = 0) -> list:
+    """The clustering-phase ablations, each from :func:`start_from` for exactly ``iterations`` iterations (tol = 0):
+    where P comes from (per mini-batch · every ``update_interval`` iterations · every epoch) and alpha (0.5, 10).
+    Returns one row per variant: variant, iterations, seconds, acc, nmi, ari."""
+    epoch_iters = len(data.TensorLoader(x, batch_size))
+    variants = [("P per mini-batch", {"batch_target": True}, alpha),
+                (f"P every {update_interval} iterations (official fraction)", {}, alpha),
+                (f"P every epoch ({epoch_iters} iterations)", {"update_interval": epoch_iters}, alpha),
+                ("alpha = 0.5", {}, 0.5),
+                ("alpha = 10", {}, 10.0)]
+    rows = []
+    for label, kw, a in variants:
+        model, cluster = start_from(pretrained, centers, a)
+        res = fit_dec(model, cluster, x, **{"update_interval": update_interval, **kw}, tol=0.0, max_iter=iterations,
+                      batch_size=batch_size, y=y, seed=seed, name=label)
+        rows.append({"variant": label, "iterations": res.iterations, "seconds": round(res.seconds, 1),
+                     **evaluate.clustering_scores(y, res.pred)})
+    return rows
