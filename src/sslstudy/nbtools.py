@@ -103,21 +103,17 @@ def restamp_colab(slug: str, ref: str = GIT_REF) -> list[Path]:
     if not re.fullmatch(r"[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", slug):
         raise ValueError(f"SLUG={slug!r} is not allowed: write it as owner/repository, e.g. jwkanggist/self-supervised-learning-narratives-1.")
     changed = []
-    for nb_path in course_notebooks():
-        text = nb_path.read_text(encoding="utf-8")
-        rel = nb_path.resolve().relative_to(root()).as_posix()
-        new = BADGE_RE.sub(f"https://colab.research.google.com/github/{slug}/blob/{ref}/{rel}", text)
+    readmes = sorted(root().glob("README*.md")) + sorted(root().glob("week*/README.md"))
+    for path in list(course_notebooks()) + readmes:
+        text = path.read_text(encoding="utf-8")
+        if path.suffix == ".ipynb":   # a notebook's badge opens the notebook itself
+            new = BADGE_RE.sub(lambda m, path=path: colab_url(path, slug, ref), text)
+        else:                         # a README's badges keep the notebook each one names
+            new = BADGE_RE.sub(lambda m: f"https://colab.research.google.com/github/{slug}/blob/{ref}/{m.group(3)}", text)
         new = SETUP_RE.sub(f"git+https://github.com/{slug}@{ref}", new)
         if new != text:
-            nb_path.write_text(new, encoding="utf-8")
-            changed.append(nb_path)
-    for readme in sorted(root().glob("README*.md")) + sorted(root().glob("week*/README.md")):
-        text = readme.read_text(encoding="utf-8")
-        new = BADGE_RE.sub(lambda m: f"https://colab.research.google.com/github/{slug}/blob/{ref}/{m.group(3)}", text)
-        new = SETUP_RE.sub(f"git+https://github.com/{slug}@{ref}", new)
-        if new != text:
-            readme.write_text(new, encoding="utf-8")
-            changed.append(readme)
+            path.write_text(new, encoding="utf-8")
+            changed.append(path)
     init = root() / "src" / "sslstudy" / "__init__.py"
     s = init.read_text(encoding="utf-8")
     s = re.sub(r'REPO_SLUG = "[^"]*"', f'REPO_SLUG = "{slug}"', s)
