@@ -21,6 +21,9 @@ def test_every_plot_saves_and_returns_none(tmp_path):
         "embedding": lambda p: viz.plot_embedding(torch.randn(50, 5), np.arange(50) % 3, method="pca", save=p),
         "matrix": lambda p: viz.plot_matrix(np.eye(3), annotate=True, save=p),
         "confusion": lambda p: viz.plot_confusion(np.array([[5, 1], [0, 4]]), ["a", "b"], save=p),
+        "pipeline": lambda p: viz.pipeline_diagram([["x", "encoder f\n(B, 512)", "z"], ["", "x'", "z'"]],
+                                                   arrows=[((0, 0), (1, 1), "view 2")], loops=[((0, 1), (0, 2), "refresh")],
+                                                   title="t", save=p),
     }
     for name, call in calls.items():
         path = tmp_path / f"{name}.png"
@@ -36,3 +39,10 @@ def test_unknown_embedding_method():
 def test_results_table():
     t = viz.results_table([{"model": "a", "knn": 0.5}], ["model", "knn", "linear"])
     assert t.splitlines()[2] == "| a | 0.500 | – |"
+
+
+def test_pipeline_diagram_rejects_unknown_boxes():
+    with pytest.raises(ValueError, match="names a box that does not exist"):
+        viz.pipeline_diagram([["a", "b"]], arrows=[((0, 0), (3, 3), "")])
+    with pytest.raises(ValueError, match="takes rows"):
+        viz.pipeline_diagram("abc")

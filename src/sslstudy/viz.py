@@ -154,6 +154,73 @@ def plot_confusion(cm, class_names=None, title: str = "Confusion matrix", save=N
                        xticklabels=names, yticklabels=names, save=save)
 
 
+def pipeline_diagram(rows, arrows=(), title: str = "", loops=(), colors=None, figsize=None, save=None):
+    """A method's pipeline drawn with boxes and arrows (a course figure, drawn in code, never copied).
+
+    ``rows``: a list of rows, each a list of box labels (``"encoder f\\n(B, 512)"``: a second line is the detail);
+    consecutive boxes of a row are joined by arrows. ``arrows``: extra ``((row, col), (row, col), label)`` links,
+    e.g. from the two views' projections into one loss box. ``loops``: ``((row, col), (row, col), label)`` drawn
+    as a curved dashed arrow above the row (an outer loop: DEC's target refresh, DeepCluster's re-clustering).
+    ``colors``: optional ``{(row, col): colour}``. Example (SimCLR)::
+
+        viz.pipeline_diagram([["x", "t ~ T", "x̃_i", "f", "h_i", "g", "z_i"],
+                              ["", "t' ~ T", "x̃_j", "f", "h_j", "g", "z_j"]],
+                             arrows=[((0, 0), (1, 1), "")], title="SimCLR")
+    """
+    from matplotlib.patches import FancyArrowPatch, FancyBboxPatch
+
+    if not rows or not all(isinstance(r, (list, tuple)) for r in rows):
+        raise ValueError("pipeline_diagram takes rows: a list of lists of box labels, e.g. [['x', 'f', 'z']].")
+    n_cols = max(len(r) for r in rows)
+    width, height, gap_x, gap_y = 1.6, 0.8, 0.7, 0.6
+    fig, ax = plt.subplots(figsize=figsize or (max(6.0, n_cols * 1.9), 1.2 + len(rows) * 1.3))
+    centre = {}
+    for i, row in enumerate(rows):
+        for j, label in enumerate(row):
+            if not label:
+                continue
+            x, y = j * (width + gap_x), -i * (height + gap_y)
+            centre[(i, j)] = (x + width / 2, y + height / 2)
+            colour = (colors or {}).get((i, j), PALETTE(j % 10))
+            ax.add_patch(FancyBboxPatch((x, y), width, height, boxstyle="round,pad=0.05", fc=colour, ec="k", alpha=0.25))
+            head, _, detail = str(label).partition("\n")
+            ax.text(x + width / 2, y + height / 2 + (0.12 if detail else 0), head, ha="center", va="center",
+                    fontsize=10, weight="bold")
+            if detail:
+                ax.text(x + width / 2, y + height / 2 - 0.18, detail, ha="center", va="center", fontsize=8)
+
+    def link(a, b, label="", style="-|>", curve=0.0, dashed=False):
+        if a not in centre or b not in centre:
+            raise ValueError(f"pipeline_diagram: arrow {a} -> {b} names a box that does not exist.")
+        (x0, y0), (x1, y1) = centre[a], centre[b]
+        dx = width / 2 if x1 > x0 else (-width / 2 if x1 < x0 else 0)
+        dy = 0 if dx else (-height / 2 if y1 < y0 else height / 2)
+        start, end = (x0 + dx, y0 + dy), (x1 - dx, y1 - dy)
+        if curve:
+            start, end = (x0, y0 + height / 2), (x1, y1 + height / 2)
+        ax.add_patch(FancyArrowPatch(start, end, arrowstyle=style, mutation_scale=14, lw=1.3,
+                                     connectionstyle=f"arc3,rad={curve}", ls="--" if dashed else "-", color="k"))
+        if label:
+            vertical = not curve and abs(start[0] - end[0]) < 1e-9
+            ax.text((start[0] + end[0]) / 2 + (0.08 if vertical else 0), (start[1] + end[1]) / 2 + (0.55 if curve else 0.12 * (not vertical)),
+                    label, ha="left" if vertical else "center", va="center" if vertical else "bottom", fontsize=8, style="italic")
+
+    for i, row in enumerate(rows):
+        cols = [j for j, label in enumerate(row) if label]
+        for a, b in zip(cols, cols[1:]):
+            link((i, a), (i, b))
+    for a, b, label in arrows:
+        link(tuple(a), tuple(b), label)
+    for a, b, label in loops:
+        link(tuple(b), tuple(a), label, curve=0.35, dashed=True)
+    ax.set_xlim(-0.3, n_cols * (width + gap_x))
+    ax.set_ylim(-(len(rows) - 1) * (height + gap_y) - 0.4, height + 1.1)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    ax.set_title(title)
+    _finish(fig, save)
+
+
 def results_table(rows, columns) -> str:
     """Markdown table from a list of dicts; floats shown with 3 decimals. Display with IPython.display.Markdown."""
     out = ["| " + " | ".join(columns) + " |", "|" + " --- |" * len(columns)]
