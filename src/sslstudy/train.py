@@ -2,30 +2,59 @@
 
 ``fit`` owns what no paper is about: the progress bar, mixed precision on CUDA, the optimiser step, a checkpoint
 every epoch with automatic resume, the NaN guard and the history. The method supplies ``step_fn(batch) -> loss``
-(or a dict with a ``"loss"`` entry and other scalars to log) and callbacks:
+(or a dict with a ``"loss"`` entry and other scalars to log) and hooks, called in this order::
 
-- ``on_step(step=, epoch=, loss=)`` after every optimiser step (momentum encoders, queues, EMA targets);
-- ``on_epoch_start(epoch=)`` before an epoch (DeepCluster's k-means re-assignment);
-- ``on_epoch(epoch=)`` after an epoch (kNN monitor, DEC's target refresh); may return a dict of metrics.
+    on_fit_start(loader=, trainer=)                   once, before the checkpoint is read
+    for each epoch:
+        on_epoch_start(epoch=, trainer=)              DeepCluster's k-means and fresh classifier + SGD
+        for each batch:
+            step_fn(batch)                            forward, under autocast
+            zero_grad (every optimiser), backward, unscale, clip
+            before_step(step=, epoch=, trainer=)      SwAV: ``p.grad = None`` for the prototypes early on
+            optimizer.step (every optimiser), scheduler.step
+            on_step(step=, epoch=, loss=, trainer=)   momentum encoders, queues, EMA targets, stop criteria
+        on_epoch(epoch=, trainer=)                    kNN monitor, DEC's target refresh; may return metrics
 
-Any callback may raise :class:`StopTraining` to end the run early (a stop criterion); the partial epoch is
-recorded and ``history.stopped`` holds the reason.
+A hook receives only the keyword arguments its signature names (a callback written as ``lambda epoch: ...``
+keeps working), or all of them when it takes ``**kwargs``; each argument may be one callable or a list.
+``step`` counts optimiser steps from 1: ``before_step`` and ``on_step`` of the same iteration get the same number.
+
+``trainer`` is the :class:`Trainer` of the run: ``trainer.optimizers`` (a dict name → optimiser; ``optimizer=``
+may be one optimiser, stored as ``"optimizer"``, or a dict), ``trainer.modules``, ``trainer.loader``,
+``trainer.history``, ``trainer.epoch``, ``trainer.step``. An ``on_epoch_start`` hook may replace or add
+optimisers in ``trainer.optimizers``; every optimiser in the dict is zero_grad'ed, stepped (through the
+GradScaler) and checkpointed.
+
+Any hook except ``on_fit_start`` may raise :class:`StopTraining` to end the run early (a stop criterion); the
+partial epoch is recorded (no row when ``on_epoch_start`` stops it; a stop in ``before_step`` still completes that
+step) and ``history.stopped`` holds the reason.
 
 Checkpoints go to ``SSL_CHECKPOINT_DIR`` (default ``~/.cache/sslstudy/checkpoints``; on Colab pass
 ``checkpoint_dir="/content/drive/MyDrive/sslstudy"`` after mounting Drive to survive a disconnect). The file
-name carries a hash of ``run_config`` and of the modules' parameter shapes: a run resumes automatically from a
-checkpoint of the very same configuration, never from a different one. Files are written to a temporary name
-and then moved, so an interrupted write never destroys the previous checkpoint. The RNG states (python, numpy,
-torch, CUDA, the loader's generator) are saved too, so on CPU a resumed run equals an uninterrupted one exactly.
+name carries a hash of ``run_config`` (a dict, or a ``config.Settings``: its ``.key()``), of the modules'
+parameter shapes and of the loader's data (``loader.fingerprint()`` where the loader has one, as
+:class:`~sslstudy.data.TensorLoader` does): a run resumes automatically from a checkpoint of the very same
+configuration on the very same data, never from a different one. Files are written to a temporary name and then
+moved, so an interrupted write never destroys the previous checkpoint. The RNG states (python, numpy, torch,
+CUDA, the loader's generator) are saved too, so on CPU a resumed run equals an uninterrupted one exactly.
+
+Resuming and optimisers created by a hook: every optimiser in ``trainer.optimizers`` at the end of an epoch is
+saved. On resume, the states of the optimisers that exist when the checkpoint is read (those passed as
+``optimizer=``, or made by ``on_fit_start``) are loaded; an optimiser that an ``on_epoch_start`` hook creates
+does not exist yet: the hook runs again at the start of the resumed epoch and creates it afresh, which is exactly
+right for a hook that rebuilds it every epoch (DeepCluster). A hook that creates an optimiser once and keeps it
+should load ``trainer.saved_optimizer_state(name)`` (the saved state during the first resumed epoch start, else
+``None``) into it.
 """
 from __future__ import annotations
 
 import hashlib
+import inspect
 import json
-import math
 import os
 import random
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Callable
 
@@ -49,6 +78,8 @@ class History:
         self.resumed_from: int | None = None
         self.interrupted = False
         self.stopped: str | None = None
+        self.last_epoch: int = len(self.rows) - 1
+        self.checkpoint: Path | None = None
 
     def __getitem__(self, key: str) -> list:
         return [r[key] for r in self.rows if key in r]
@@ -72,9 +103,113 @@ class History:
         return f"History({len(self.rows)} epochs, last={ {k: round(v, 4) if isinstance(v, float) else v for k, v in last.items()} })"
 
 
-def _fingerprint(run_config: dict, modules: dict) -> str:
+class Trainer:
+    """The state of one :func:`fit` run; hooks receive it as ``trainer``.
+
+    ``optimizers`` (dict name → optimiser; hooks may replace or add entries), ``modules`` (dict name → module),
+    ``loader``, ``scheduler``, ``extra_state``, ``history``, ``epoch`` (0-based, the current one), ``step``
+    (optimiser steps done so far), ``num_epochs``, ``name``, ``device``, ``scaler`` (the GradScaler), ``path``
+    (the checkpoint file or None).
+    """
+
+    def __init__(self, modules, optimizer, loader, num_epochs: int, *, scheduler=None, extra_state=None,
+                 name: str = "run", amp: bool | None = None):
+        self.modules = modules if isinstance(modules, dict) else {"model": modules}
+        self.optimizers = dict(optimizer) if isinstance(optimizer, Mapping) else {"optimizer": optimizer}
+        for k, opt in self.optimizers.items():
+            if not hasattr(opt, "param_groups"):
+                raise ValueError(f"optimizer {k!r}={opt!r} is not allowed: give a torch optimiser or a dict name → optimiser.")
+        self.loader, self.num_epochs, self.scheduler, self.name = loader, num_epochs, scheduler, name
+        self.extra_state = extra_state or {}
+        self.history = History()
+        self.epoch = self.step = self.start_epoch = 0
+        self.path: Path | None = None
+        self._saved_optimizers: dict = {}
+        params = self.params() or [p for m in self.modules.values() for p in m.parameters()]
+        self.device = params[0].device if params else torch.device("cpu")
+        self.amp = (self.device.type == "cuda") if amp is None else amp
+        cuda = self.device.type == "cuda"
+        self.amp_dtype = torch.bfloat16 if cuda and torch.cuda.is_bf16_supported() else torch.float16
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp and cuda and self.amp_dtype == torch.float16)
+
+    def params(self) -> list:
+        """Every parameter of every optimiser (once each)."""
+        seen = {}
+        for opt in self.optimizers.values():
+            for g in opt.param_groups:
+                seen.update({id(p): p for p in g["params"]})
+        return list(seen.values())
+
+    def saved_optimizer_state(self, name: str) -> dict | None:
+        """The checkpoint's state of optimiser ``name`` when this run resumed and ``name`` did not exist when the
+        checkpoint was read (a hook creates it); available during the first resumed ``on_epoch_start``."""
+        return self._saved_optimizers.get(name)
+
+
+# ------------------------------------------------------------------------------------------ hooks
+def _callbacks(cbs) -> list:
+    if cbs is None:
+        return []
+    return list(cbs) if isinstance(cbs, (list, tuple)) else [cbs]
+
+
+def _tolerant(cb: Callable) -> Callable:
+    """``cb`` called with only the keyword arguments its signature names (all of them if it takes ``**kw``)."""
+    try:
+        params = inspect.signature(cb).parameters.values()
+    except (TypeError, ValueError):
+        return cb
+    if any(p.kind is p.VAR_KEYWORD for p in params):
+        return cb
+    names = {p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)}
+    return lambda **kw: cb(**{k: v for k, v in kw.items() if k in names})
+
+
+def _hooks(**kinds) -> dict:
+    return {kind: [_tolerant(cb) for cb in _callbacks(cbs)] for kind, cbs in kinds.items()}
+
+
+def _merge(target: dict, out) -> None:
+    if isinstance(out, dict):
+        for k, v in out.items():
+            target[k] = float(v) if isinstance(v, (int, float, np.floating, torch.Tensor)) and not isinstance(v, bool) else v
+
+
+def _fire(hooks: list, row: dict | None = None, **kwargs) -> str | None:
+    """Call the hooks in order, merging returned dicts into ``row``; the stop reason if one raised StopTraining."""
+    try:
+        for hook in hooks:
+            out = hook(**kwargs)
+            if row is not None:
+                _merge(row, out)
+    except StopTraining as e:
+        return str(e) or "stopped by a callback"
+    return None
+
+
+# ------------------------------------------------------------------------------------------ checkpoints
+def _config_dict(run_config) -> dict | None:
+    if run_config is None:
+        return None
+    key = run_config.key() if callable(getattr(run_config, "key", None)) else None
+    if isinstance(key, Mapping):
+        return dict(key)
+    if isinstance(run_config, Mapping):
+        return dict(run_config)
+    raise ValueError(f"run_config={run_config!r} is not allowed: it must be a dict or a config.Settings "
+                     f"(an object whose .key() returns a dict).")
+
+
+def _jsonable(obj):
+    return json.loads(json.dumps(obj, default=str))
+
+
+def _fingerprint(run_config: dict, modules: dict, loader=None) -> str:
     shapes = {name: [(k, list(v.shape)) for k, v in m.state_dict().items()] for name, m in modules.items()}
-    blob = json.dumps({"config": run_config, "shapes": shapes}, sort_keys=True, default=str)
+    key = {"config": run_config, "shapes": shapes}
+    if callable(getattr(loader, "fingerprint", None)):
+        key["data"] = loader.fingerprint()
+    blob = json.dumps(key, sort_keys=True, default=str)
     return hashlib.sha1(blob.encode()).hexdigest()[:12]
 
 
@@ -101,184 +236,278 @@ def atomic_save(obj, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def _callbacks(cbs) -> list:
-    if cbs is None:
-        return []
-    return list(cbs) if isinstance(cbs, (list, tuple)) else [cbs]
+def _checkpoint_path(trainer: Trainer, cfg: dict, checkpoint_dir) -> Path:
+    folder = Path(checkpoint_dir) if checkpoint_dir is not None else config.checkpoint_dir()
+    return folder / f"{trainer.name}-{_fingerprint(cfg, trainer.modules, trainer.loader)}.pt"
 
 
-def _merge(target: dict, out) -> None:
-    if isinstance(out, dict):
-        for k, v in out.items():
-            target[k] = float(v) if isinstance(v, (int, float, np.floating, torch.Tensor)) and not isinstance(v, bool) else v
+def _load_checkpoint(trainer: Trainer, cfg: dict) -> None:
+    """Restore everything from ``trainer.path`` when it holds this very configuration."""
+    path = trainer.path
+    if not path.exists():
+        return
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=False)
+    except Exception as e:  # a corrupt file is reported and left alone, never overwritten silently
+        raise RuntimeError(f"Checkpoint {path} could not be read ({e.__class__.__name__}); move or delete it to start afresh.") from None
+    if state.get("config") != _jsonable(cfg):
+        return
+    for k, m in trainer.modules.items():
+        m.load_state_dict(state["modules"][k])
+    saved = dict(state.get("optimizers") or {"optimizer": state["optimizer"]})  # "optimizer": files before v2
+    for k, opt in trainer.optimizers.items():
+        if k in saved:
+            opt.load_state_dict(saved.pop(k))
+    trainer._saved_optimizers = saved                  # created by a hook: see saved_optimizer_state
+    if trainer.scheduler is not None and state.get("scheduler") is not None:
+        trainer.scheduler.load_state_dict(state["scheduler"])
+    if state.get("scaler"):
+        trainer.scaler.load_state_dict(state["scaler"])
+    for k, obj in trainer.extra_state.items():
+        obj.load_state_dict(state["extra"][k])
+    if hasattr(trainer.loader, "load_state_dict") and state.get("loader") is not None:
+        trainer.loader.load_state_dict(state["loader"])
+    _set_rng_state(state["rng"])
+    trainer.history = History(state["history"]["rows"], state["history"]["steps"])
+    trainer.start_epoch = trainer.history.resumed_from = state["epoch"] + 1
+    trainer.step = trainer.start_epoch * len(trainer.loader)
+    print(f"Resumed '{trainer.name}' from {path} after epoch {trainer.start_epoch}/{trainer.num_epochs}.")
 
 
-def fit(step_fn: Callable, loader, num_epochs: int, optimizer: torch.optim.Optimizer, *, modules,
-        scheduler=None, on_step=None, on_epoch_start=None, on_epoch=None, extra_state: dict | None = None,
-        run_config: dict | None = None, name: str = "run", checkpoint: bool | None = None,
-        checkpoint_dir: str | os.PathLike | None = None, amp: bool | None = None, grad_clip: float | None = None,
-        stop_after_epochs: int | None = None, desc: str | None = None, progress: bool | None = None) -> History:
-    """Train for ``num_epochs`` epochs of ``loader``; see the module docstring.
+def _save_checkpoint(trainer: Trainer, cfg: dict, epoch: int) -> None:
+    atomic_save({
+        "epoch": epoch, "config": _jsonable(cfg),
+        "modules": {k: m.state_dict() for k, m in trainer.modules.items()},
+        "optimizers": {k: opt.state_dict() for k, opt in trainer.optimizers.items()},
+        "scheduler": trainer.scheduler.state_dict() if trainer.scheduler is not None else None,
+        "scaler": trainer.scaler.state_dict() if trainer.scaler.is_enabled() else None,
+        "extra": {k: obj.state_dict() for k, obj in trainer.extra_state.items()},
+        "loader": trainer.loader.state_dict() if hasattr(trainer.loader, "state_dict") else None,
+        "rng": _rng_state(), "history": trainer.history.state_dict(),
+    }, trainer.path)
 
-    ``modules`` (an ``nn.Module`` or a dict of them) and ``extra_state`` (objects with ``state_dict`` /
-    ``load_state_dict``, e.g. a queue or a codebook holder) are what a checkpoint stores besides the optimiser,
-    the scheduler and the RNG states. ``run_config`` identifies the run (every hyper-parameter that changes the
-    result); without it no checkpoint is written or read. ``stop_after_epochs`` stops early as if interrupted
-    (for tests and demos of resuming).
-    """
+
+# ------------------------------------------------------------------------------------------ one step, one epoch
+def _check_finite(loss: torch.Tensor, epoch: int, i: int, global_step: int) -> None:
+    if not torch.isfinite(loss.detach()).all():
+        raise FloatingPointError(
+            f"The loss became {loss.detach().float().item()} at epoch {epoch + 1}, step {i + 1} (global step "
+            f"{global_step + 1}); likely causes: a learning rate too high, a temperature too small, log or "
+            f"division of zero in the loss, or fp16 overflow. Lower the lr or check the loss; the last "
+            f"checkpoint (if any) is kept."
+        )
+
+
+def _optimizer_step(trainer: Trainer, loss: torch.Tensor, grad_clip: float | None, before_step: list) -> str | None:
+    """zero_grad, backward, unscale, clip, ``before_step``, step every optimiser, the scheduler; a stop reason."""
+    opts, scaler = list(trainer.optimizers.values()), trainer.scaler
+    for opt in opts:
+        opt.zero_grad(set_to_none=True)
+    scaler.scale(loss).backward()
+    if scaler.is_enabled():
+        for opt in opts:
+            if _has_grads(opt):
+                scaler.unscale_(opt)
+    if grad_clip is not None:
+        torch.nn.utils.clip_grad_norm_(trainer.params(), grad_clip)
+    stop = _fire(before_step, step=trainer.step + 1, epoch=trainer.epoch, trainer=trainer)
+    for opt in opts:
+        if not scaler.is_enabled() or _has_grads(opt):   # GradScaler refuses an optimiser without gradients
+            scaler.step(opt)
+    scaler.update()
+    if trainer.scheduler is not None:
+        trainer.scheduler.step()
+    return stop
+
+
+def _has_grads(opt) -> bool:
+    return any(p.grad is not None for g in opt.param_groups for p in g["params"])
+
+
+def _run_epoch(trainer: Trainer, step_fn: Callable, hooks: dict, progress: _Progress,
+               grad_clip: float | None) -> tuple[dict, str | None]:
+    """One pass over the loader; the epoch's row (mean loss and logged scalars) and the stop reason, if any."""
+    epoch, sums, n, stop = trainer.epoch, {}, 0, None
+    for m in trainer.modules.values():
+        m.train()
+    for i, batch in enumerate(trainer.loader):
+        with torch.autocast(trainer.device.type, dtype=trainer.amp_dtype, enabled=trainer.amp):
+            out = step_fn(batch)
+        loss = out["loss"] if isinstance(out, dict) else out
+        _check_finite(loss, epoch, i, trainer.step)
+        stop = _optimizer_step(trainer, loss, grad_clip, hooks["before_step"])
+        lv = loss.detach().float().item()
+        trainer.history.steps.append(lv)
+        trainer.step, n = trainer.step + 1, n + 1
+        sums["loss"] = sums.get("loss", 0.0) + lv
+        for k, v in (out.items() if isinstance(out, dict) else ()):
+            if k != "loss":
+                sums[k] = sums.get(k, 0.0) + float(v)
+        progress.step_done(i, lv)
+        stop = stop or _fire(hooks["on_step"], step=trainer.step, epoch=epoch, loss=lv, trainer=trainer)
+        if stop is not None:
+            break
+    return {"epoch": epoch + 1, **{k: v / max(n, 1) for k, v in sums.items()}}, stop
+
+
+# ------------------------------------------------------------------------------------------ progress and logs
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    return f"{seconds / 60:.0f} min" if seconds < 90 * 60 else f"{seconds / 3600:.1f} h"
+
+
+class _Progress:
+    """The tqdm bar (quiet in CI), its postfix, the per-epoch line when quiet, and the expected-duration line:
+    after the first steps (5 steps after the first, or 3 s), printed once when ``eta=True``, or when ``eta`` is
+    None and the run is estimated to need more than 2 minutes or the mode is full."""
+
+    def __init__(self, trainer: Trainer, desc: str | None, progress: bool | None, eta: bool | None):
+        from tqdm.auto import tqdm
+
+        self.trainer, self.eta, self.tqdm = trainer, eta, tqdm
+        self.quiet = config.in_ci() if progress is None else not progress
+        self.steps_per_epoch = len(trainer.loader)
+        self.total = trainer.num_epochs * self.steps_per_epoch
+        self.bar = tqdm(total=self.total, initial=trainer.step, desc=desc or trainer.name, disable=self.quiet,
+                        dynamic_ncols=True, mininterval=0.5)
+        self.n, self.t1, self.eta_done = 0, None, eta is False
+
+    def step_done(self, i: int, loss: float) -> None:
+        self.bar.update(1)
+        if not self.eta_done:
+            self._expected_duration()
+        if i % 10 == 0 or i == self.steps_per_epoch - 1:
+            post = {"epoch": self.trainer.epoch + 1, "loss": f"{loss:.4f}"}
+            rows = self.trainer.history.rows
+            if rows:
+                post.update({k: f"{v:.3f}" for k, v in rows[-1].items() if k not in ("epoch", "loss", "seconds") and isinstance(v, float)})
+            self.bar.set_postfix(post, refresh=False)
+
+    def _expected_duration(self) -> None:
+        self.n, now = self.n + 1, time.perf_counter()
+        if self.n == 1:                                # the first step warms up; the rate is measured after it
+            self.t1 = now
+            return
+        if self.n < 6 and now - self.t1 < 3.0:
+            return
+        self.eta_done = True
+        rate = (self.n - 1) / max(now - self.t1, 1e-9)
+        left = self.total - self.trainer.step
+        seconds = left / rate
+        if self.eta or seconds > 120 or config.get_mode() == "full":
+            speed = f"{rate:.1f}" if rate >= 1 else f"{rate:.2g}"
+            self.tqdm.write(f"{self.trainer.name}: expected ≈ {_duration(seconds)}: {speed} steps/s × {left:,} steps left")
+
+    def epoch_done(self, row: dict) -> None:
+        epoch, num_epochs = row["epoch"], self.trainer.num_epochs
+        if self.quiet and (epoch == num_epochs or epoch % max(1, num_epochs // 5) == 0):
+            print(f"{self.trainer.name}: epoch {epoch}/{num_epochs} " + " ".join(
+                f"{k}={v:.4f}" for k, v in row.items() if k not in ("epoch",) and isinstance(v, float)))
+
+    def close(self) -> None:
+        self.bar.close()
+
+
+# ------------------------------------------------------------------------------------------ the loop
+def _check_arguments(num_epochs, loader, cfg, checkpoint) -> bool:
     if not isinstance(num_epochs, int) or num_epochs < 1:
         raise ValueError(f"num_epochs={num_epochs!r} is not allowed: it must be a positive integer.")
     if len(loader) == 0:
         raise ValueError("The loader yields no batches (dataset smaller than one batch with drop_last=True); use a smaller batch_size.")
-    modules = modules if isinstance(modules, dict) else {"model": modules}
-    extra_state = extra_state or {}
-    on_step, on_epoch_start, on_epoch = _callbacks(on_step), _callbacks(on_epoch_start), _callbacks(on_epoch)
-    checkpoint = (run_config is not None) if checkpoint is None else checkpoint
-    if checkpoint and run_config is None:
+    if checkpoint and cfg is None:
         raise ValueError("checkpoint=True needs run_config (a dict of every hyper-parameter that changes the run).")
-    params = [p for g in optimizer.param_groups for p in g["params"]]
-    device = params[0].device if params else torch.device("cpu")
-    amp = (device.type == "cuda") if amp is None else amp
-    amp_dtype = torch.bfloat16 if device.type == "cuda" and torch.cuda.is_bf16_supported() else torch.float16
-    scaler = torch.amp.GradScaler("cuda", enabled=amp and device.type == "cuda" and amp_dtype == torch.float16)
+    return (cfg is not None) if checkpoint is None else bool(checkpoint)
 
-    history = History()
-    start_epoch = 0
-    path = None
+
+def fit(step_fn: Callable, loader, num_epochs: int, optimizer, *, modules, scheduler=None, on_step=None,
+        on_epoch_start=None, on_epoch=None, before_step=None, on_fit_start=None, extra_state: dict | None = None,
+        run_config=None, name: str = "run", checkpoint: bool | None = None,
+        checkpoint_dir: str | os.PathLike | None = None, amp: bool | None = None, grad_clip: float | None = None,
+        stop_after_epochs: int | None = None, desc: str | None = None, progress: bool | None = None,
+        eta: bool | None = None) -> History:
+    """Train for ``num_epochs`` epochs of ``loader``; see the module docstring for the hooks.
+
+    ``optimizer`` is one optimiser or a dict name → optimiser. ``modules`` (an ``nn.Module`` or a dict of them)
+    and ``extra_state`` (objects with ``state_dict`` / ``load_state_dict``, e.g. a queue or a codebook holder) are
+    what a checkpoint stores besides the optimisers, the scheduler and the RNG states. ``run_config`` (a dict or
+    a ``config.Settings``) identifies the run (every hyper-parameter that changes the result); without it no
+    checkpoint is written or read. ``stop_after_epochs`` stops early as if interrupted (for tests and demos of
+    resuming). ``eta``: True always prints the expected duration after the first steps, False never, None when
+    the run looks longer than 2 minutes or the mode is full.
+    """
+    cfg = _config_dict(run_config)
+    checkpoint = _check_arguments(num_epochs, loader, cfg, checkpoint)
+    hooks = _hooks(on_step=on_step, on_epoch_start=on_epoch_start, on_epoch=on_epoch, before_step=before_step,
+                   on_fit_start=on_fit_start)
+    trainer = Trainer(modules, optimizer, loader, num_epochs, scheduler=scheduler, extra_state=extra_state,
+                      name=name, amp=amp)
+    _fire(hooks["on_fit_start"], loader=loader, trainer=trainer)
     if checkpoint:
-        folder = Path(checkpoint_dir) if checkpoint_dir is not None else config.checkpoint_dir()
-        path = folder / f"{name}-{_fingerprint(run_config, modules)}.pt"
-        if path.exists():
-            try:
-                state = torch.load(path, map_location="cpu", weights_only=False)
-            except Exception as e:  # a corrupt file is reported and left alone, never overwritten silently
-                raise RuntimeError(f"Checkpoint {path} could not be read ({e.__class__.__name__}); move or delete it to start afresh.") from None
-            if state.get("config") == json.loads(json.dumps(run_config, default=str)):
-                for k, m in modules.items():
-                    m.load_state_dict(state["modules"][k])
-                optimizer.load_state_dict(state["optimizer"])
-                if scheduler is not None and state.get("scheduler") is not None:
-                    scheduler.load_state_dict(state["scheduler"])
-                if state.get("scaler"):
-                    scaler.load_state_dict(state["scaler"])
-                for k, obj in extra_state.items():
-                    obj.load_state_dict(state["extra"][k])
-                if hasattr(loader, "load_state_dict") and state.get("loader") is not None:
-                    loader.load_state_dict(state["loader"])
-                _set_rng_state(state["rng"])
-                history = History(state["history"]["rows"], state["history"]["steps"])
-                start_epoch = state["epoch"] + 1
-                history.resumed_from = start_epoch
-                print(f"Resumed '{name}' from {path} after epoch {start_epoch}/{num_epochs}.")
-
-    quiet = config.in_ci() if progress is None else not progress
-    steps_per_epoch = len(loader)
-    total = num_epochs * steps_per_epoch
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=total, initial=start_epoch * steps_per_epoch, desc=desc or name, disable=quiet,
-               dynamic_ncols=True, mininterval=0.5)
-    global_step = start_epoch * steps_per_epoch
-    last_epoch = start_epoch - 1
+        trainer.path = _checkpoint_path(trainer, cfg, checkpoint_dir)
+        _load_checkpoint(trainer, cfg)
+    history = trainer.history
+    history.last_epoch = trainer.start_epoch - 1
+    progress = _Progress(trainer, desc, progress, eta)
     try:
-        for epoch in range(start_epoch, num_epochs):
+        for epoch in range(trainer.start_epoch, num_epochs):
             if stop_after_epochs is not None and epoch >= stop_after_epochs:
                 history.interrupted = True
                 break
-            for cb in on_epoch_start:
-                cb(epoch=epoch)
-            t0 = time.perf_counter()
-            for m in modules.values():
-                m.train()
-            loss_sum, logs_sum, n = 0.0, {}, 0
-            stop = None
-            for i, batch in enumerate(loader):
-                with torch.autocast(device.type, dtype=amp_dtype, enabled=amp):
-                    out = step_fn(batch)
-                loss = out["loss"] if isinstance(out, dict) else out
-                if not torch.isfinite(loss.detach()).all():
-                    raise FloatingPointError(
-                        f"The loss became {loss.detach().float().item()} at epoch {epoch + 1}, step {i + 1} (global step "
-                        f"{global_step + 1}); likely causes: a learning rate too high, a temperature too small, log or "
-                        f"division of zero in the loss, or fp16 overflow. Lower the lr or check the loss; the last "
-                        f"checkpoint (if any) is kept."
-                    )
-                optimizer.zero_grad(set_to_none=True)
-                scaler.scale(loss).backward()
-                if grad_clip is not None:
-                    scaler.unscale_(optimizer)
-                    torch.nn.utils.clip_grad_norm_(params, grad_clip)
-                scaler.step(optimizer)
-                scaler.update()
-                if scheduler is not None:
-                    scheduler.step()
-                lv = loss.detach().float().item()
-                history.steps.append(lv)
-                loss_sum, n = loss_sum + lv, n + 1
-                if isinstance(out, dict):
-                    for k, v in out.items():
-                        if k != "loss":
-                            logs_sum[k] = logs_sum.get(k, 0.0) + float(v)
-                global_step += 1
-                bar.update(1)
-                try:
-                    for cb in on_step:
-                        cb(step=global_step, epoch=epoch, loss=lv)
-                except StopTraining as e:
-                    stop = str(e) or "stopped by a callback"
-                    break
-                if i % 10 == 0 or i == steps_per_epoch - 1:
-                    post = {"epoch": epoch + 1, "loss": f"{lv:.4f}"}
-                    if history.rows:
-                        post.update({k: f"{v:.3f}" for k, v in history.rows[-1].items() if k not in ("epoch", "loss", "seconds") and isinstance(v, float)})
-                    bar.set_postfix(post, refresh=False)
-            row = {"epoch": epoch + 1, "loss": loss_sum / max(n, 1)}
-            row.update({k: v / max(n, 1) for k, v in logs_sum.items()})
+            trainer.epoch, t0 = epoch, time.perf_counter()
+            stop = _fire(hooks["on_epoch_start"], epoch=epoch, trainer=trainer)
+            trainer._saved_optimizers = {}
             if stop is None:
-                try:
-                    for cb in on_epoch:
-                        _merge(row, cb(epoch=epoch))
-                except StopTraining as e:
-                    stop = str(e) or "stopped by a callback"
-            row["seconds"] = time.perf_counter() - t0
-            history.rows.append(row)
-            last_epoch = epoch
+                row, stop = _run_epoch(trainer, step_fn, hooks, progress, grad_clip)
+                stop = stop or _fire(hooks["on_epoch"], row, epoch=epoch, trainer=trainer)
+                row["seconds"] = time.perf_counter() - t0
+                history.rows.append(row)
+                history.last_epoch = epoch
             if stop is not None:
                 history.stopped = stop
-                print(f"{name}: stopped at epoch {epoch + 1}, step {global_step}: {stop}")
+                print(f"{name}: stopped at epoch {epoch + 1}, step {trainer.step}: {stop}")
                 break
-            if quiet and (epoch + 1 == num_epochs or (epoch + 1) % max(1, num_epochs // 5) == 0):
-                print(f"{name}: epoch {epoch + 1}/{num_epochs} " + " ".join(
-                    f"{k}={v:.4f}" for k, v in row.items() if k not in ("epoch",) and isinstance(v, float)))
-            if path is not None:
-                atomic_save({
-                    "epoch": epoch, "config": json.loads(json.dumps(run_config, default=str)),
-                    "modules": {k: m.state_dict() for k, m in modules.items()},
-                    "optimizer": optimizer.state_dict(),
-                    "scheduler": scheduler.state_dict() if scheduler is not None else None,
-                    "scaler": scaler.state_dict() if scaler.is_enabled() else None,
-                    "extra": {k: obj.state_dict() for k, obj in extra_state.items()},
-                    "loader": loader.state_dict() if hasattr(loader, "state_dict") else None,
-                    "rng": _rng_state(), "history": history.state_dict(),
-                }, path)
+            progress.epoch_done(row)
+            if trainer.path is not None:
+                _save_checkpoint(trainer, cfg, epoch)
     finally:
-        bar.close()
-    history.checkpoint = path
-    history.last_epoch = last_epoch
+        progress.close()
+    history.checkpoint = trainer.path
     return history
 
 
-def cosine_with_warmup(optimizer, warmup_steps: int, total_steps: int, min_factor: float = 0.0):
-    """Linear warm-up to the base lr over ``warmup_steps``, then cosine decay to ``min_factor``·lr at ``total_steps``
-    (the shape of the official SimCLR ``model_util.learning_rate_schedule``), stepped every optimiser step."""
-    if total_steps < 1 or warmup_steps < 0 or warmup_steps > total_steps:
-        raise ValueError(f"Schedule with warmup_steps={warmup_steps} and total_steps={total_steps} is not allowed: "
-                         f"need 0 <= warmup_steps <= total_steps and total_steps >= 1.")
+def fit_method(method, loader, num_epochs: int, optimizer, *, views=None, transform=None, **fit_kwargs) -> History:
+    """Train a :class:`sslstudy.method.Method` with :func:`fit`.
 
-    def factor(step):
-        if step < warmup_steps:
-            return (step + 1) / warmup_steps
-        progress = (step - warmup_steps) / max(1, total_steps - warmup_steps)
-        return min_factor + (1 - min_factor) * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
+    Each step computes ``method(views(batch.x))`` (``views`` returns a tuple/list of view tensors, e.g.
+    ``augment.TwoViews(t)`` or ``augment.MultiCrop(...)``; without ``views`` the method gets ``batch.x``), with
+    ``transform`` (e.g. normalisation) applied to each view; the views are made outside autocast. The method's
+    hooks run before the caller's hooks of the same kind: ``on_fit_start(loader, trainer)``,
+    ``on_epoch_start(epoch, trainer)``, ``before_step(step)``, ``after_step(step)`` (as ``on_step``). The method
+    is checkpointed as ``modules={"method": method}`` (more modules may be given in ``modules=``), so its
+    buffers and submodules (queues, target networks, prototypes) resume with it. Other keyword arguments go to
+    :func:`fit`; ``name`` defaults to the method's class name in lower case.
+    """
+    def step(batch):
+        x = batch.x if hasattr(batch, "x") else batch[0]
+        if views is not None or transform is not None:
+            with torch.autocast(x.device.type, enabled=False):
+                v = views(x) if views is not None else x
+                if transform is not None:
+                    v = type(v)(transform(t) for t in v) if isinstance(v, (list, tuple)) else transform(v)
+            x = v
+        return method(x)
 
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+    extra = fit_kwargs.pop("modules", None) or {}
+    if "method" in extra:
+        raise ValueError("modules={'method': ...} is not allowed in fit_method: the method itself is saved under that name.")
+    hooks = {
+        "on_fit_start": lambda loader, trainer: method.on_fit_start(loader, trainer),
+        "on_epoch_start": lambda epoch, trainer: method.on_epoch_start(epoch, trainer),
+        "before_step": lambda step: method.before_step(step),
+        "on_step": lambda step: method.after_step(step),
+    }
+    for kind, hook in hooks.items():
+        fit_kwargs[kind] = [hook, *_callbacks(fit_kwargs.get(kind))]
+    fit_kwargs.setdefault("name", type(method).__name__.lower())
+    return fit(step, loader, num_epochs, optimizer, modules={"method": method, **extra}, **fit_kwargs)
