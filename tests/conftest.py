@@ -7,6 +7,8 @@ import pytest
 import torch
 
 ROOT = Path(__file__).resolve().parents[1]
+# fixture notebooks are executed by the tests that need them, not collected by nbval
+collect_ignore = ["fixtures"]
 
 
 @pytest.fixture(autouse=True)
@@ -14,6 +16,16 @@ def _quiet_env(monkeypatch, tmp_path):
     monkeypatch.setenv("SSL_CHECKPOINT_DIR", str(tmp_path / "ckpt"))
     monkeypatch.delenv("SSL_DOWNLOAD", raising=False)
     torch.manual_seed(0)
+
+
+@pytest.fixture(autouse=True)
+def _threads():
+    """Apply SSL_THREADS (as CI's notebooks do) and restore torch's thread count afterwards."""
+    before = torch.get_num_threads()
+    if os.environ.get("SSL_THREADS"):
+        torch.set_num_threads(int(os.environ["SSL_THREADS"]))
+    yield
+    torch.set_num_threads(before)
 
 
 def have(name: str) -> bool:

@@ -23,7 +23,52 @@ def test_course_list_starts_with_start_here():
     out = _cli("course", "--list")
     assert out.returncode == 0
     lines = out.stdout.split()
-    assert lines[0] == "notebooks/00_start_here.ipynb" and lines[-1] == "notebooks/_template.ipynb"
+    assert lines[0] == "notebooks/00_start_here.ipynb" and lines[-1].startswith("notebooks/_template")
+
+
+def test_course_selects_notebooks_by_glob():
+    out = _cli("course", "--list", "--notebooks", "notebooks/_template*.ipynb", "notebooks/00_*.ipynb")
+    assert out.returncode == 0
+    lines = out.stdout.split()   # course order, whatever the order of the patterns
+    assert lines[0] == "notebooks/00_start_here.ipynb" and len(lines) >= 2
+    assert all(n.startswith("notebooks/_template") for n in lines[1:])
+    bad = _cli("course", "--list", "--notebooks", "notebooks/zz_*.ipynb")
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert "--notebooks 'notebooks/zz_*.ipynb' matches no notebook" in bad.stderr
+
+
+def test_run_prints_the_failing_cell_and_exits_non_zero(monkeypatch, tmp_path, capsys):
+    from sslstudy.__main__ import main
+    from tests.test_nbtools import _fake_papermill, _notebook
+
+    src = _notebook(tmp_path / "broken.ipynb", "1 / 0")
+    _fake_papermill(monkeypatch, fail_on="1 / 0")
+    assert main(["run", str(src), "-o", str(tmp_path / "out.ipynb")]) == 1
+    err = capsys.readouterr().err
+    assert "FAILED after" in err and "in cell 2" in err and "ZeroDivisionError: division by zero" in err
+
+
+def test_ci_runs_the_offline_default_after_the_tests():
+    ci = (ROOT / ".ci" / "run").read_text()
+    assert ci.index("\nmake test ") < ci.index("\nmake course-offline ") < ci.index('echo "total:')
+    make = (ROOT / "Makefile").read_text()
+    recipe = make[make.index("\ncourse-offline:"):]
+    recipe = recipe[:recipe.index("\n\n")]
+    for needed in ("-u SSL_STRICT_DATA", "-u SSL_DOWNLOAD", 'SSL_DATA_DIR="$$tmp/data"', 'XDG_CACHE_HOME="$$tmp/cache"',
+                   'SSL_CHECKPOINT_DIR="$$tmp/checkpoints"', "$(OFFLINE_NOTEBOOKS)", "FALLING BACK TO"):
+        assert needed in recipe, needed
+    assert "OFFLINE_NOTEBOOKS ?= notebooks/00_*.ipynb notebooks/_template*.ipynb" in make
+
+
+def test_every_tool_the_makefile_calls_is_locked():
+    locked = {line.split("==")[0].strip().lower() for line in (ROOT / "requirements-lock.txt").read_text().splitlines()
+              if "==" in line and not line.startswith("#")}
+    make = (ROOT / "Makefile").read_text()
+    calls = {"pytest": "-m pytest", "nbval": "--nbval", "ruff": "bin/ruff", "jupyterlab": "jupyter lab",
+             "ipykernel": "-m ipykernel", "papermill": "-m sslstudy course"}
+    for package, call in calls.items():
+        assert call in make and package in locked, package
+    assert "pip install --quiet \"jupyterlab" not in make   # make lab installs nothing at run time
 
 
 def test_unknown_week_is_one_sentence():

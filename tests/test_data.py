@@ -163,3 +163,40 @@ def test_tensor_loader_over_a_float_matrix():
     assert batches[0].x.dtype == torch.float32 and not batches[0].y.any()
     with pytest.raises(ValueError, match="batch_size=0 is not allowed: it must be a positive integer"):
         data.TensorLoader(x, 0)
+
+
+def test_to_float_scales_uint8_and_passes_floats_through():
+    x = torch.tensor([[0, 51, 255]], dtype=torch.uint8)
+    y = data.to_float(x)
+    assert y.dtype == torch.float32 and torch.allclose(y, torch.tensor([[0.0, 0.2, 1.0]]))
+    assert x.dtype == torch.uint8 and x[0, 2] == 255        # the input is left alone
+    f = torch.rand(3, 2)
+    assert data.to_float(f) is f                            # float images or codes: as they are
+    tr = data.load("digits")
+    assert torch.equal(tr.float(), data.to_float(tr.x)) and torch.equal(data.IndexedDataset(tr)[0][0], tr.float()[0])
+
+
+def test_extract_features_and_loader_use_the_same_scaling():
+    from sslstudy import evaluate
+
+    tr = data.load("digits").subset(range(40))
+    enc = torch.nn.Flatten()
+    assert torch.equal(evaluate.extract_features(enc, tr), data.to_float(tr.x).flatten(1))
+    b = next(iter(data.TensorLoader(tr, 40, shuffle=False)))
+    assert torch.equal(b.x, data.to_float(tr.x))
+
+
+def test_check_images_lives_in_data_and_backbones_keeps_it():
+    from sslstudy import backbones
+
+    assert backbones.check_images is data.check_images
+    data.check_images(torch.zeros(2, 3, 8, 8))                       # any channel count when channels=None
+    data.check_images(torch.zeros(2, 1, 8, 8), 1, "SmallCNN")
+    with pytest.raises(ValueError, match=r"SmallCNN takes a batch of shape \(B, 1, H, W\); got \(2, 3, 8, 8\)"):
+        data.check_images(torch.zeros(2, 3, 8, 8), 1, "SmallCNN")
+    with pytest.raises(ValueError, match=r"check_images takes a batch of shape \(B, C, H, W\); got \(8, 8\)"):
+        data.check_images(torch.zeros(8, 8))
+    with pytest.raises(ValueError, match="takes a float batch .*data.to_float"):
+        data.check_images(torch.zeros(2, 1, 8, 8, dtype=torch.uint8), 1, "SmallCNN")
+    with pytest.raises(TypeError, match="SmallCNN takes a torch.Tensor batch"):
+        backbones.SmallCNN()([[0.0]])

@@ -1,6 +1,5 @@
 """The method interface (sslstudy.method.Method) and train.fit_method: hooks, views, resume of method state."""
 import copy
-import os
 import random
 
 import numpy as np
@@ -9,18 +8,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from sslstudy import augment, config, data, losses, train
+from sslstudy import augment, data, losses, train
 from sslstudy.method import Method
 from sslstudy.momentum import KeyQueue, copy_params_, ema_update_
 
 
-@pytest.fixture(autouse=True)
-def _threads():
-    n = torch.get_num_threads()
-    if os.environ.get("SSL_THREADS"):
-        config.set_threads()
-    yield
-    torch.set_num_threads(n)
 
 
 def _digits(n=192):

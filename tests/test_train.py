@@ -1,5 +1,4 @@
 import math
-import os
 import re
 
 import pytest
@@ -8,13 +7,6 @@ import torch
 from sslstudy import backbones, config, data, train
 
 
-@pytest.fixture(autouse=True)
-def _threads():  # SSL_THREADS=1 pytest ...: one torch thread (2 threads on a busy 2-core machine crawl)
-    n = torch.get_num_threads()
-    if os.environ.get("SSL_THREADS"):
-        config.set_threads()
-    yield
-    torch.set_num_threads(n)
 
 
 def _warmup_cosine(opt, warmup, total):

@@ -14,6 +14,12 @@ def main(argv=None) -> int:
     r.add_argument("-o", "--output", default=None, help="executed copy (default build/<same path>)")
     c = sub.add_parser("course", help="execute every notebook (or one week) into build/ and print a table")
     c.add_argument("--week", default=None)
+    c.add_argument("--notebooks", nargs="+", metavar="GLOB", default=None,
+                   help="only these notebooks: paths or glob patterns from the repository root, "
+                        "e.g. 'notebooks/00_*.ipynb' 'notebooks/_template*.ipynb'")
+    c.add_argument("--out", default=None, metavar="DIR",
+                   help="folder for the executed copies, records/ and course_results.{md,json} (default build/)")
+    c.add_argument("--timeout", type=int, default=900, metavar="SECONDS", help="per-cell time limit (default 900)")
     c.add_argument("-p", "--parameter", nargs=2, action="append", metavar=("NAME", "VALUE"), default=[])
     c.add_argument("--list", action="store_true", help="only list the notebooks")
     d = sub.add_parser("data", help="which datasets are found where (and --download NAME … to fetch them)")
@@ -29,13 +35,23 @@ def main(argv=None) -> int:
     from . import nbtools
 
     if args.cmd == "run":
-        out, secs, head = nbtools.run_notebook(args.notebook, nbtools.parse_params(args.parameter), args.output)
+        try:
+            out, secs, head = nbtools.run_notebook(args.notebook, nbtools.parse_params(args.parameter), args.output)
+        except nbtools.NotebookFailed as f:
+            print(f.report(), file=sys.stderr)
+            return 1
         print(f"executed {args.notebook} in {secs:.0f} s → {out}" + (f"\n{head}" if head else ""))
     elif args.cmd == "course":
-        if args.list:
-            print("\n".join(str(n.relative_to(nbtools.root())) for n in nbtools.course_notebooks()))
-            return 0
-        rows = nbtools.run_course(args.week, nbtools.parse_params(args.parameter))
+        try:
+            if args.list:
+                nbs = nbtools.select_notebooks(args.notebooks) if args.notebooks else nbtools.course_notebooks()
+                print("\n".join(nbtools._rel(n) for n in nbs))
+                return 0
+            rows = nbtools.run_course(args.week, nbtools.parse_params(args.parameter), timeout=args.timeout,
+                                      notebooks=args.notebooks, build=args.out)
+        except ValueError as e:  # a --week or --notebooks that matches nothing: one sentence, no traceback
+            print(e, file=sys.stderr)
+            return 2
         return 1 if any(r["status"] != "ok" for r in rows) else 0
     elif args.cmd == "data":
         from . import data

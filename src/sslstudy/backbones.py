@@ -11,15 +11,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 
-
-def check_images(x: torch.Tensor, channels: int, who: str) -> None:
-    """Raise one clear sentence when ``x`` is not a float batch ``(B, channels, H, W)``."""
-    if not isinstance(x, torch.Tensor):
-        raise TypeError(f"{who} takes a torch.Tensor batch (B, {channels}, H, W); got {type(x).__name__}.")
-    if x.ndim != 4 or x.shape[1] != channels:
-        raise ValueError(f"{who} takes a batch of shape (B, {channels}, H, W); got {tuple(x.shape)}.")
-    if not x.is_floating_point():
-        raise ValueError(f"{who} takes a float batch (scale uint8 images to [0, 1] first); got dtype {x.dtype}.")
+from .data import check_images  # moved to data.py; imported here so callers keep working
 
 
 class SmallCNN(nn.Module):

@@ -25,6 +25,7 @@ File layouts understood inside a data folder::
 from __future__ import annotations
 
 import gzip
+import hashlib
 import os
 import pickle
 import warnings
@@ -115,7 +116,7 @@ class ImageData:
 
     def float(self) -> torch.Tensor:
         """Images as float32 in [0, 1]."""
-        return self.x.float().div_(255)
+        return to_float(self.x)
 
     def flat(self) -> torch.Tensor:
         """Images as float32 vectors in [0, 1], ``(N, C*H*W)`` (raw-pixel baselines, DEC)."""
@@ -397,6 +398,27 @@ def balanced_subset(data: ImageData, n: int, seed: int = 0) -> ImageData:
     return data.subset(index)
 
 
+def to_float(x: torch.Tensor) -> torch.Tensor:
+    """uint8 images (0–255) → float32 in [0, 1]; any other tensor (float images, float codes) is returned as is."""
+    return x.float().div_(255) if x.dtype == torch.uint8 else x
+
+
+def check_images(x: torch.Tensor, channels: int | None = None, who: str = "") -> None:
+    """Raise one clear sentence when ``x`` is not a float batch ``(B, channels, H, W)``.
+
+    ``channels=None`` accepts any number of channels; ``who`` names the caller in the message (e.g. "SmallCNN").
+    """
+    who = who or "check_images"
+    c = "C" if channels is None else channels
+    if not isinstance(x, torch.Tensor):
+        raise TypeError(f"{who} takes a torch.Tensor batch (B, {c}, H, W); got {type(x).__name__}.")
+    if x.ndim != 4 or (channels is not None and x.shape[1] != channels):
+        raise ValueError(f"{who} takes a batch of shape (B, {c}, H, W); got {tuple(x.shape)}.")
+    if not x.is_floating_point():
+        raise ValueError(f"{who} takes a float batch (scale uint8 images to [0, 1] first with data.to_float); "
+                         f"got dtype {x.dtype}.")
+
+
 def normalize(x: torch.Tensor, name: str) -> torch.Tensor:
     """Standardise a float batch in [0, 1] with the dataset's per-channel mean and std."""
     mean, std = MEAN_STD[_check_name(name)]
@@ -423,7 +445,7 @@ class IndexedDataset(torch.utils.data.Dataset):
         return len(self.data)
 
     def __getitem__(self, i):
-        x = self.data.x[i].float().div(255)
+        x = to_float(self.data.x[i])
         if self.transform is not None:
             x = self.transform(x)
         return x, self.data.y[i], i
@@ -464,6 +486,7 @@ class TensorLoader:
         self.y = y.to(self.device)
         self.batch_size, self.shuffle, self.drop_last = int(batch_size), shuffle, drop_last
         self.generator = torch.Generator().manual_seed(int(seed))
+        self.name, self.split = (None, None) if isinstance(data, torch.Tensor) else (data.name, data.split)
 
     def __len__(self) -> int:
         n = len(self.x)
@@ -476,13 +499,34 @@ class TensorLoader:
         for b in range(len(self)):
             idx = order[b * self.batch_size:(b + 1) * self.batch_size]
             xb = self.x[idx]
-            yield Batch(xb.float().div_(255) if xb.dtype == torch.uint8 else xb, self.y[idx], idx)
+            yield Batch(to_float(xb), self.y[idx], idx)
 
     def state_dict(self) -> dict:
         return {"generator": self.generator.get_state()}
 
     def load_state_dict(self, state: dict) -> None:
         self.generator.set_state(state["generator"])
+
+    def fingerprint(self) -> dict:
+        """What this loader yields, for checkpoint keys (``train.fit``): the dataset's name and split (None for a
+        plain tensor), the shape and dtype of the samples, the batching, and a hash of the content.
+
+        The hash is cheap (about 10 ms on 70k×784): sha1 of a strided sample of about 64k elements of the samples
+        and of the labels, plus the sum of all their bytes read as integers (exact, modulo 2^64, so the same on
+        any thread count).
+        """
+        h = hashlib.sha1()
+        for t in (self.x, self.y):
+            flat = t.reshape(-1)                                          # (N·…,)
+            stride = max(1, flat.numel() // 65536)
+            h.update(flat[::stride][:65536].contiguous().view(torch.uint8).cpu().numpy().tobytes())
+            raw = flat.contiguous().view(torch.uint8)                     # (bytes,)
+            width = next(w for w, n in ((torch.int64, 8), (torch.int32, 4), (torch.int16, 2), (torch.uint8, 1))
+                         if raw.numel() % n == 0)
+            h.update(str(int(raw.view(width).sum())).encode())            # integer sum: exact, order-free
+        return {"data": self.name, "split": self.split, "shape": list(self.x.shape), "dtype": str(self.x.dtype),
+                "batch_size": self.batch_size, "shuffle": self.shuffle, "drop_last": self.drop_last,
+                "hash": h.hexdigest()[:16]}
 
 
 def report() -> list[dict]:

@@ -1,14 +1,18 @@
-"""The multi-GPU pieces of the official repositories, for ``torch.distributed``, and a harness that runs a
-function in N CPU processes (gloo backend) so that a notebook or a test can prove a distributed computation
-equals the single-process one.
+"""The multi-GPU pieces of the official repositories that the course has so far, for ``torch.distributed``, and a
+harness that runs a function in N CPU processes (gloo backend) so that a notebook or a test can prove a distributed
+computation equals the single-process one. Exactly three public pieces exist today:
 
 - :func:`all_gather_no_grad` — ``concat_all_gather`` in facebookresearch/moco ``moco/builder.py``: gathered
-  tensors carry no gradient (MoCo's keys, SwAV's Sinkhorn inputs).
+  tensors carry no gradient (what MoCo's keys and SwAV's Sinkhorn inputs need).
 - :func:`all_gather_with_grad` — what SimCLR's cross-replica negatives need (the official TPU code concatenates
   with ``tpu_cross_replica_concat``, which passes gradients back): the backward pass sums the gradients that every
   rank computed for a slice and hands each rank the slice of its own inputs.
 - :func:`run_in_processes` — ``fn(rank, world_size, *args)`` in ``world_size`` processes with gloo; returns the
   list of per-rank results. Uses ``fork`` where available, so functions defined in a notebook work.
+
+Not here yet: MoCo's batch shuffle/unshuffle (Shuffle-BN, ``_batch_shuffle_ddp`` / ``_batch_unshuffle_ddp``)
+lands with week 6 and SwAV's distributed Sinkhorn (the all-reduced sums in ``distributed_sinkhorn``) with week 7,
+both built on the pieces above.
 """
 from __future__ import annotations
 

@@ -31,7 +31,7 @@ def extract_features(encoder: torch.nn.Module, x, batch_size: int = 512, device=
     ``x`` is an :class:`~sslstudy.data.ImageData` (uint8, scaled to [0, 1] here) or a float tensor.
     ``transform`` (e.g. a normalisation) is applied to each float batch. Returns a float32 CPU tensor (N, D).
     """
-    from .data import ImageData
+    from .data import ImageData, to_float
 
     if device is None:
         try:
@@ -45,7 +45,7 @@ def extract_features(encoder: torch.nn.Module, x, batch_size: int = 512, device=
     try:
         for i in range(0, len(images), batch_size):
             b = images[i:i + batch_size].to(device)
-            b = b.float().div_(255) if b.dtype == torch.uint8 else b.float()
+            b = to_float(b).float()                      # uint8 → [0, 1]; float32 for the encoder
             if transform is not None:
                 b = transform(b)
             out.append(encoder(b).float().cpu())
