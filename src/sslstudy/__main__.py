@@ -1,4 +1,4 @@
-"""Command line: ``python -m sslstudy {run,course,data,export,colab-links,strip}``."""
+"""Command line: ``python -m sslstudy {run,course,data,export,colab-links,strip,slides}``."""
 from __future__ import annotations
 
 import argparse
@@ -30,6 +30,8 @@ def main(argv=None) -> int:
     cl.add_argument("slug")
     cl.add_argument("--ref", default="main")
     sub.add_parser("strip", help="remove outputs from every notebook")
+    sl = sub.add_parser("slides", help="the presenter's route and slide metadata of every notebook")
+    sl.add_argument("--stamp", action="store_true", help="give every cell a slide type (headings → slides)")
     args = p.parse_args(argv)
 
     from . import nbtools
@@ -61,16 +63,33 @@ def main(argv=None) -> int:
         for row in data.report():
             print(f"{row['dataset']:14s} {'found  ' if row['found'] else 'MISSING'} {row['where']}")
     elif args.cmd == "export":
+        from . import course
+
         drift = nbtools.export_all(check=args.check)
         verb = "differ from their notebooks" if args.check else "written"
         print(f"{len(drift)} module(s) {verb}" + "".join(f"\n  {d}" for d in drift))
-        return 1 if (args.check and drift) else 0
+        qdrift = course.sync(check=args.check)   # the week READMEs' questions, shipped with the package
+        verb = "differ from their READMEs" if args.check else "copied"
+        print(f"{len(qdrift)} question list(s) {verb}" + "".join(f"\n  {d}" for d in qdrift))
+        return 1 if (args.check and (drift or qdrift)) else 0
     elif args.cmd == "colab-links":
         changed = nbtools.restamp_colab(args.slug, args.ref)
         print(f"restamped {len(changed)} notebook(s) for {args.slug}@{args.ref}")
     elif args.cmd == "strip":
         changed = nbtools.strip_outputs()
         print(f"stripped {len(changed)} notebook(s)")
+    elif args.cmd == "slides":
+        from . import slides
+
+        bad = 0
+        for nb in nbtools.course_notebooks():
+            if args.stamp:
+                slides.stamp(nb)
+            for problem in slides.problems(nb):
+                bad += 1
+                print(f"{nb.relative_to(nbtools.root())}: {problem}")
+        print(f"{len(nbtools.course_notebooks())} notebook(s), {bad} problem(s)")
+        return 1 if bad else 0
     return 0
 
 
