@@ -29,8 +29,8 @@ Any hook except ``on_fit_start`` may raise :class:`StopTraining` to end the run 
 partial epoch is recorded (no row when ``on_epoch_start`` stops it; a stop in ``before_step`` still completes that
 step) and ``history.stopped`` holds the reason.
 
-Checkpoints go to ``SSL_CHECKPOINT_DIR`` (default ``~/.cache/sslstudy/checkpoints``; on Colab pass
-``checkpoint_dir="/content/drive/MyDrive/sslstudy"`` after mounting Drive to survive a disconnect). The file
+Checkpoints go to ``SSL_CHECKPOINT_DIR`` (default ``~/.cache/sslstudy/checkpoints``; on Colab,
+``config.use_google_drive()`` mounts Drive and points it there, so training survives a disconnect). The file
 name carries a hash of ``run_config`` (a dict, or a ``config.Settings``: its ``.key()``), of the modules'
 parameter shapes and of the loader's data (``loader.fingerprint()`` where the loader has one, as
 :class:`~sslstudy.data.TensorLoader` does): a run resumes automatically from a checkpoint of the very same
