@@ -212,3 +212,18 @@ def test_export_without_a_module_name_is_an_error(tmp_path, monkeypatch):
     path = _export_nb(tmp_path, "01_toy.ipynb", "#|export\nx = 1")
     with pytest.raises(ValueError, match="marks cells '#\\| export' but has no '#\\| default_exp <module>' cell"):
         nbtools.exported_module(path)
+
+
+def test_a_template_shows_export_cells_but_writes_no_module(tmp_path):
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [nbformat.v4.new_code_cell("#| default_exp mymethod"), nbformat.v4.new_code_cell("#| export\nX = 1")]
+    (tmp_path / "notebooks").mkdir()
+    (tmp_path / "src" / "sslstudy" / "methods").mkdir(parents=True)
+    nbformat.write(nb, tmp_path / "notebooks" / "_template_code_analysis.ipynb")
+    assert nbtools.exported_modules(tmp_path) == {}
+    nb.cells.append(nbformat.v4.new_code_cell("#| exprot\nY = 2"))
+    nbformat.write(nb, tmp_path / "notebooks" / "_template_code_analysis.ipynb")
+    with pytest.raises(ValueError, match="exprot"):
+        nbtools.exported_modules(tmp_path)

@@ -124,12 +124,13 @@ def exported_module(nb_path: Path) -> tuple[str, str] | None:
 
 def exported_modules(base: Path | None = None) -> dict[str, tuple[Path, str]]:
     """module name → (notebook, module text) for every course notebook that exports; a module claimed by two
-    notebooks is an error."""
+    notebooks is an error. The templates (``notebooks/_*.ipynb``) show the export cells as they are written but
+    export nothing."""
     out: dict[str, tuple[Path, str]] = {}
     for nb in course_notebooks(base or root()):
-        found = exported_module(nb)
-        if found is None:
-            continue
+        found = exported_module(nb)            # templates' directives are checked too …
+        if found is None or nb.name.startswith("_"):
+            continue                           # … but a template (notebooks/_*.ipynb) writes no module
         name, text = found
         if name in out:
             raise ValueError(f"Module '{name}' is claimed by two notebooks, {_rel(out[name][0])} and {_rel(nb)}; "
