@@ -1,8 +1,12 @@
 """`make bench`: speed figures measured side by side in one run, printed (never asserted).
 
 1. batched augmentation vs torchvision.transforms.v2 per sample (SimCLR CIFAR recipe) — benchmarks/bench_augment.py;
-2. the kNN monitor on 10k × 10k × 128 features;
-3. the fast-mode wall time of each notebook (skip with --no-notebooks).
+2. where the time of one fast-mode SimCLR epoch goes (augmentation, forward, loss, backward + optimiser step,
+   kNN monitor) — benchmarks/profile_simclr_epoch.py (skip with --no-profile);
+3. the kNN monitor on 10k × 10k × 128 features;
+4. the fast-mode wall time of each notebook (skip with --no-notebooks).
+
+Data come from the course's lookup (``SSL_DATA_DIR`` or the data cache; digits when CIFAR-10 is not found).
 """
 import argparse
 import sys
@@ -32,6 +36,7 @@ def bench_knn(n: int = 10_000, d: int = 128, repeats: int = 3) -> float:
 def main() -> int:
     ap = argparse.ArgumentParser()
     ap.add_argument("--no-notebooks", action="store_true", help="skip the per-notebook wall times")
+    ap.add_argument("--no-profile", action="store_true", help="skip the profile of one SimCLR epoch")
     args = ap.parse_args()
     print(f"torch {torch.__version__}, {torch.get_num_threads()} threads")
     try:
@@ -40,6 +45,12 @@ def main() -> int:
         bench_augment.main()
     except ImportError as e:
         print(f"augment benchmark unavailable: {e}")
+    if not args.no_profile:
+        import profile_simclr_epoch
+
+        print()
+        profile_simclr_epoch.main(threads=2)
+        print()
     secs = bench_knn()
     print(f"kNN monitor 10k x 10k x 128 (k=200, t=0.1): {secs:.2f} s")
     if not args.no_notebooks:
