@@ -32,7 +32,7 @@ def test_a_week_with_notebooks_has_exactly_its_two(week):
 
 def test_course_has_start_here_and_template():
     names = [p.name for p in NOTEBOOKS]
-    assert "_template.ipynb" in names
+    assert "_template_paper_walkthrough.ipynb" in names and "_template_code_analysis.ipynb" in names
     assert (ROOT / "notebooks" / "00_start_here.ipynb").is_file()
 
 
@@ -43,11 +43,11 @@ def test_notebook_conventions(nb):
 
 
 def test_convention_check_catches_problems(tmp_path, monkeypatch):
-    src = ROOT / "notebooks" / "_template.ipynb"
+    src = ROOT / "notebooks" / "_template_code_analysis.ipynb"
     nb = json.loads(src.read_text())
-    nb["cells"][2]["source"] = ["print('no setup here')"]
-    nb["cells"][4]["metadata"] = {}
-    nb["cells"][2]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": ["x"]}]
+    nb["cells"][3]["source"] = ["print('no setup here')"]
+    nb["cells"][5]["metadata"] = {}
+    nb["cells"][3]["outputs"] = [{"output_type": "stream", "name": "stdout", "text": ["x"]}]
     bad = ROOT / "notebooks" / "_convention_probe.ipynb"
     try:
         bad.write_text(json.dumps(nb))
@@ -111,16 +111,16 @@ def test_colab_links_agree_with_the_slug():
 def test_restamp_colab_for_a_fork(tmp_path, monkeypatch):
     (tmp_path / "notebooks").mkdir()
     (tmp_path / "src" / "sslstudy").mkdir(parents=True)
-    shutil.copy(ROOT / "notebooks" / "_template.ipynb", tmp_path / "notebooks" / "_template.ipynb")
+    shutil.copy(ROOT / "notebooks" / "_template_code_analysis.ipynb", tmp_path / "notebooks" / "_template_code_analysis.ipynb")
     shutil.copy(ROOT / "src" / "sslstudy" / "__init__.py", tmp_path / "src" / "sslstudy" / "__init__.py")
     monkeypatch.setattr(nbtools, "root", lambda: tmp_path)
     monkeypatch.setattr(nbtools, "REPO_ROOT", tmp_path, raising=False)
     changed = nbtools.restamp_colab("someone/fork", "v1")
     assert len(changed) == 1
-    text = (tmp_path / "notebooks" / "_template.ipynb").read_text()
+    text = (tmp_path / "notebooks" / "_template_code_analysis.ipynb").read_text()
     nbformat.validate(nbformat.reads(text, as_version=4))  # still a valid notebook
-    assert nbtools.convention_problems(tmp_path / "notebooks" / "_template.ipynb", "someone/fork", "v1") == []
-    assert "github/someone/fork/blob/v1/notebooks/_template.ipynb" in text
+    assert nbtools.convention_problems(tmp_path / "notebooks" / "_template_code_analysis.ipynb", "someone/fork", "v1") == []
+    assert "github/someone/fork/blob/v1/notebooks/_template_code_analysis.ipynb" in text
     assert "git+https://github.com/someone/fork@v1" in text and REPO_SLUG not in text
     assert 'REPO_SLUG = "someone/fork"' in (tmp_path / "src" / "sslstudy" / "__init__.py").read_text()
     with pytest.raises(ValueError, match="SLUG='not a slug' is not allowed"):
