@@ -1,11 +1,32 @@
 """Unit tests for sslstudy.methods.dec (exported from week01_dec/01_dec_code_analysis.ipynb); a few seconds."""
 import math
 
+import numpy as np
+
 import pytest
 import torch
 
-from sslstudy import backbones, nbtools
+from sslstudy import backbones, config, evaluate, nbtools, optim, train
+from sslstudy.experiments import dec as E
+from sslstudy.method import Method
 from sslstudy.methods import dec as D
+
+
+def _cfg(mode="fast", seed=0):
+    return config.Config(mode=mode, seed=seed, device=torch.device("cpu"), threads=torch.get_num_threads())
+
+
+def _blobs():
+    torch.manual_seed(0)
+    x = torch.cat([torch.rand(64, 6) * 0.1, torch.rand(64, 6) * 0.1 + 0.9])   # (128, 6) two blobs
+    return x, [0] * 64 + [1] * 64
+
+
+def _pretrained(x):
+    ae = backbones.DECAutoencoder((6, 8, 2))
+    D.pretrain_end_to_end(ae, x, 3, batch_size=32, seed=0, name="test-ae")
+    centers, _ = D.init_centers(evaluate.extract_features(ae, x), 2, n_init=3, seed=0)
+    return ae, centers
 
 
 def _entropy(m):
@@ -89,8 +110,13 @@ def test_kl_divergence_zero_for_equal_and_mean_reduction(zmu):
     (lambda: D.kl_divergence(torch.zeros(2, 3), torch.zeros(3, 2)), "same shape"),
     (lambda: D.kl_divergence(torch.zeros(2, 3), torch.zeros(2, 3), reduction="max"), "'mean' or 'sum'"),
     (lambda: D.ClusteringLayer(1, 10), "at least 2"),
-    (lambda: D.TargetRefresher(None, None, None, update_interval=0, tol=0.001, max_iter=1), "update_interval=0"),
-    (lambda: D.TargetRefresher(None, None, None, update_interval=5, tol=2.0, max_iter=1), "tol=2.0"),
+    (lambda: D.DEC(backbones.DECAutoencoder((4, 2)), 2, torch.zeros(8, 4), update_interval=0), "update_interval=0"),
+    (lambda: D.DEC(backbones.DECAutoencoder((4, 2)), 2, torch.zeros(8, 4), tol=2.0), "tol=2.0"),
+    (lambda: D.DEC(backbones.DECAutoencoder((4, 2)), 2, torch.zeros(8, 4), gamma=-1.0), "gamma=-1.0"),
+    (lambda: D.DEC(backbones.DECAutoencoder((4, 2)), "two", torch.zeros(8, 4)), "cluster='two'"),
+    (lambda: D.DEC(backbones.DECAutoencoder((4, 2)), 2, torch.zeros(8, 4))(torch.zeros(3, 4)), "sample ids"),
+    (lambda: E.settings(_cfg(), dataset="cifar10", verbose=False), "dataset='cifar10'"),
+    (lambda: E.settings(_cfg(), pretrain_epochs=0, verbose=False), "pretrain_epochs=0"),
     (lambda: D.pretrain_layerwise(backbones.DECAutoencoder((4, 3, 2)), torch.zeros(8, 4), 1, 0, dropout=1.5), "dropout=1.5"),
 ])
 def test_bad_input_gets_one_clear_message(call, words):
@@ -99,16 +125,10 @@ def test_bad_input_gets_one_clear_message(call, words):
 
 
 def test_fit_dec_runs_refreshes_whole_dataset_target_and_stops():
-    torch.manual_seed(0)
     # two well-separated blobs in 6-d; a tiny AE; the clustering phase must keep them apart
-    x = torch.cat([torch.rand(64, 6) * 0.1, torch.rand(64, 6) * 0.1 + 0.9])
-    y = [0] * 64 + [1] * 64
-    ae = backbones.DECAutoencoder((6, 8, 2))
-    D.pretrain_end_to_end(ae, x, 3, batch_size=32, seed=0, name="test-ae")
-    centers, _ = D.init_centers(D.embed(ae, x), 2, n_init=3, seed=0)
-    cluster = D.ClusteringLayer(2, 2)
-    with torch.no_grad():
-        cluster.centers.copy_(centers)
+    x, y = _blobs()
+    ae, centers = _pretrained(x)
+    ae, cluster = E.start_from(ae, centers)
     res = D.fit_dec(ae, cluster, x, update_interval=3, tol=0.001, max_iter=30, batch_size=32, y=y, name="test-dec")
     assert res.log[0]["iteration"] == 0 and all(r["iteration"] % 3 == 0 or r["iteration"] == 30 for r in res.log)
     assert res.pred.shape == (128,) and res.stop_reason
@@ -130,3 +150,91 @@ def test_module_matches_its_notebook():
     name, text = nbtools.exported_module(nb)
     assert name == "dec"
     assert (nbtools.root() / "src" / "sslstudy" / "methods" / "dec.py").read_text(encoding="utf-8") == text
+
+
+def test_dec_is_a_method_trained_by_fit_method_with_hooks_and_stop():
+    x, y = _blobs()
+    ae, _ = _pretrained(x)
+    pretrained_calls = []
+    dec = D.DEC(ae, 2, x, update_interval=4, tol=0.0, max_iter=10, n_init=3, y=y,
+                pretrain=lambda model, data: pretrained_calls.append(len(data)))
+    assert isinstance(dec, Method) and dec.backbone is ae and not bool(dec.centers_ready)
+    opt = optim.make_optimizer(dec.trainable_parameters(), "sgd", 0.01)
+    hist = train.fit_method(dec, dec.loader(32, seed=0), 5, opt, progress=False)
+    assert pretrained_calls == [128] and bool(dec.centers_ready)                  # on_fit_start: pretrain, k-means
+    assert [r["iteration"] for r in dec.log] == [0, 4, 8, 10]                      # after_step: refreshes
+    assert hist.stopped == "reached max_iter=10 iterations" and len(hist.steps) == 10
+    assert {"loss", "kl", "mean_max_q"} <= set(hist.rows[0]) and dec.features(x).shape == (128, 2)
+    assert set(dec.state_dict()) >= {"p", "pred", "centers_ready", "cluster.centers"}
+    out = dec((x[:8], torch.arange(8)))
+    assert out["loss"].ndim == 0 and torch.allclose(out["loss"], D.kl_divergence(dec.p[:8], dec.cluster(ae(x[:8]))))
+
+
+def test_idec_trains_the_decoder_and_dec_does_not():
+    x, y = _blobs()
+    ae, centers = _pretrained(x)
+    for gamma in (None, 0.1):
+        model, cluster = E.start_from(ae, centers)
+        before = [p.detach().clone() for p in model.decoder_layers.parameters()]
+        res = D.fit_dec(model, cluster, x, update_interval=3, tol=0.0, max_iter=6, batch_size=32, gamma=gamma,
+                        optimizer="adam", lr=1e-3, y=y, progress=False)
+        moved = any(not torch.equal(a, b) for a, b in zip(before, model.decoder_layers.parameters()))
+        assert moved == (gamma is not None) and res.iterations == 6
+        assert ("recon" in res.history.rows[0]) == (gamma is not None)
+
+
+def test_fit_dec_equals_the_method_trained_directly():
+    x, y = _blobs()
+    ae, centers = _pretrained(x)
+    res = D.fit_dec(*E.start_from(ae, centers), x, update_interval=3, tol=0.0, max_iter=9, batch_size=32, seed=3,
+                    progress=False)
+    model, cluster = E.start_from(ae, centers)
+    dec = D.DEC(model, cluster, x, update_interval=3, tol=0.0, max_iter=9)
+    opt = optim.make_optimizer(dec.trainable_parameters(), "sgd", 0.01, momentum=0.9)
+    hist = train.fit_method(dec, dec.loader(32, seed=3), 3, opt, progress=False)
+    assert hist.steps == res.losses and (dec.pred.numpy() == res.pred).all()
+
+
+def test_settings_table_and_pretraining_key_shared_with_the_script():
+    fast, full = E.settings(_cfg(), verbose=False), E.settings(_cfg("full"), verbose=False)
+    assert (fast.n_samples, fast.pretrain_epochs, fast.update_interval, fast.max_iter) == (5_000, 40, 11, 300)
+    assert (full.n_samples, full.pretrain_epochs, full.update_interval, full.max_iter) == (70_000, 100, 160, 20_000)
+    assert E.pretrain_settings(full) == E.pretrain_settings(E.settings(_cfg("full"), verbose=False))
+    changed = E.settings(_cfg("full"), verbose=False).update(tol=0.01, max_iter=5)
+    assert E.pretrain_settings(changed).key() == E.pretrain_settings(full).key()  # clustering knobs: same pretraining
+    digits = E.fit_to_data(E.settings(_cfg(), dataset="digits", verbose=False), 1_797)
+    assert (digits.n_samples, digits.pretrain_epochs, digits.update_interval) == (1_797, 111, 4)
+
+
+def test_clustering_ablations_at_smoke_size():
+    x, y = _blobs()
+    ae, centers = _pretrained(x)
+    rows = E.clustering_ablations(ae, centers, x, y, update_interval=2, iterations=6, batch_size=32, progress=False)
+    assert [r["variant"] for r in rows][0] == "P per mini-batch" and len(rows) == 5
+    assert all(r["iterations"] == 6 and 0 <= r["acc"] <= 1 for r in rows)
+
+
+def test_layerwise_vs_end_to_end_pretraining_smoke():
+    x, y = _blobs()
+    for recipe in ("layer-wise + fine-tune", "end-to-end"):
+        torch.manual_seed(0)
+        ae = backbones.DECAutoencoder((6, 8, 4, 2))
+        if recipe == "end-to-end":
+            D.pretrain_end_to_end(ae, x, 2, batch_size=32, name="smoke-e2e")
+        else:
+            D.pretrain_layerwise(ae, x, 1, 1, batch_size=32, name="smoke-lw")
+        labels, _ = evaluate.kmeans(evaluate.extract_features(ae, x), 2, n_init=3, seed=0)
+        assert 0.5 <= evaluate.cluster_acc(np.asarray(y), labels)[0] <= 1.0
+
+
+def test_layerwise_dropout_follows_the_official_code_unless_asked(monkeypatch):
+    rates = []
+    real = D.F.dropout
+    monkeypatch.setattr(D.F, "dropout", lambda t, p, training: rates.append(p) or real(t, p, training))
+    x = torch.rand(32, 6)
+    D.pretrain_layerwise(backbones.DECAutoencoder((6, 5, 4, 2)), x, 1, 0, batch_size=32, name="t-official")
+    assert rates == [0.0, 0.2, 0.2, 0.2, 0.2, 0.0]          # pairs 1-3 (input, hidden): no pixels, no embedding
+    rates.clear()
+    D.pretrain_layerwise(backbones.DECAutoencoder((6, 5, 4, 2)), x, 1, 0, batch_size=32, name="t-paper",
+                         paper_dropout=True)
+    assert rates == [0.2] * 6

@@ -1,65 +1,69 @@
-"""Week 1 ablations at full scale (MNIST 70k), outside the notebook.
+"""Week 1 clustering-phase ablations at full scale (MNIST 70k), outside the notebook.
 
-The code-analysis notebook runs its ablations at smoke size in fast mode; in full mode it runs them at full scale
-after the main run (hours on a CPU). This script runs only the clustering-phase ablations (where P comes from, and
-alpha), starting from the same pretrained autoencoder as the notebook's full mode: with the same
-``SSL_CHECKPOINT_DIR`` it resumes the notebook's finished pretraining checkpoint instead of training again.
-It prints a table and writes JSON rows (what ``full_mode_results.json`` stores under ``full_mode_ablations``).
+The code-analysis notebook shows this script's stored results (``report.show_stored("week01_dec", ...)``); the
+smoke-size versions are unit tests (``tests/test_dec.py``). The script runs the clustering-phase ablations (where P
+comes from, and alpha) from the same pretrained autoencoder as the notebook's full mode: it builds the same
+settings table (``sslstudy.experiments.dec.settings``), so with the same ``SSL_CHECKPOINT_DIR`` it resumes the
+notebook's finished pretraining checkpoint instead of training again. It prints a table and, with ``--save``,
+adds its record to ``src/sslstudy/results/week01_dec.json`` (``report.save``).
 
-    SSL_CHECKPOINT_DIR=<dir used by the notebook> python week01_dec/full_mode_ablations.py --seed 0 --out runs.json
+    SSL_CHECKPOINT_DIR=<dir used by the notebook> python week01_dec/full_mode_ablations.py --seed 0 [--save]
 """
 import argparse
-import json
-import platform
+import copy
 import time
-from pathlib import Path
 
 import torch
 
-from sslstudy import backbones, config, data, evaluate
-from sslstudy.methods.dec import (clustering_ablations, embed, flatten_images, init_centers, pretrain_end_to_end,
-                                  pretrain_run_config)
+from sslstudy import backbones, config, data, evaluate, report
+from sslstudy.experiments import dec as dec_exp
+from sslstudy.methods.dec import flatten_images, init_centers, pretrain_end_to_end
+
+RECORD = "DEC clustering-phase ablations, full scale, seed {seed}"
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--iterations", type=int, default=4_000, help="clustering iterations per variant (notebook's full mode: 4000)")
-    ap.add_argument("--dataset", default="mnist")
-    ap.add_argument("--pretrain-epochs", type=int, default=100, help="as the notebook's pretrain_epochs (full mode: 100)")
-    ap.add_argument("--out", type=Path, default=None, help="write the rows here as JSON")
+    ap.add_argument("--iterations", type=int, default=4_000, help="clustering iterations per variant")
+    ap.add_argument("--dataset", default="mnist", choices=dec_exp.DATASETS)
+    ap.add_argument("--mode", default="full", choices=config.MODES, help="the settings table's mode (full: 70k)")
+    ap.add_argument("--pretrain-epochs", type=int, default=None, help="as the notebook's pretrain_epochs (None: the mode's)")
+    ap.add_argument("--save", action="store_true", help="add the record to the week's stored results")
     args = ap.parse_args(argv)
     if args.iterations < 1:
         ap.error(f"--iterations {args.iterations} is not allowed: it must be a positive number of iterations.")
-    if args.pretrain_epochs < 1:
-        ap.error(f"--pretrain-epochs {args.pretrain_epochs} is not allowed: it must be a positive number of epochs.")
 
-    # the notebook's full-mode settings (01_dec_code_analysis.ipynb, §1-§6)
-    cfg = config.setup(mode="full", seed=args.seed)
-    n_clusters, batch_size, alpha, pretrain_epochs = 10, 256, 1.0, args.pretrain_epochs
-    train_set, test_set = data.load_splits(args.dataset, fallback=True, size=28, channels=1)
-    images = data.concat(train_set, test_set)
+    t0 = time.perf_counter()
+    cfg = config.setup(mode=args.mode, seed=args.seed)
+    S = dec_exp.settings(cfg, dataset=args.dataset, pretrain_epochs=args.pretrain_epochs)   # the notebook's table
+    train_set, test_set = data.load_splits(S.dataset, fallback=True, size=28, channels=1)
+    everything = data.concat(train_set, test_set)
+    images = data.balanced_subset(everything, S.n_samples, seed=S.seed) if S.n_samples < len(everything) else everything
+    S.update(dataset=images.name)
+    dec_exp.fit_to_data(S, len(images))
     y = images.y.numpy()
     x = flatten_images(images, device=cfg.device)
-    update_interval = max(1, round(160 / 273 * len(images) / batch_size))
-    torch.manual_seed(cfg.seed)
-    ae = backbones.DECAutoencoder((x.shape[1], 500, 500, 2000, 10)).to(cfg.device)
-    pretrain_end_to_end(ae, x, pretrain_epochs, batch_size, "adam", 1e-3, seed=cfg.seed, name="dec-ae",
-                        run_config=pretrain_run_config(cfg.mode, cfg.seed, len(images), images.name, pretrain_epochs,
-                                                       "adam", 1e-3, batch_size))
-    centers0, ae_pred = init_centers(embed(ae, x), n_clusters, n_init=20, seed=cfg.seed)
+    torch.manual_seed(S.seed)
+    ae = backbones.DECAutoencoder((x.shape[1], *S.hidden_dims)).to(cfg.device)
+    pretrain_end_to_end(ae, x, S.pretrain_epochs, S.pretrain_batch_size, S.pretrain_optimizer, S.pretrain_lr,
+                        seed=S.seed, name="dec-ae", run_config=dec_exp.pretrain_settings(S))
+    z0 = evaluate.extract_features(ae, x, batch_size=2048)
+    centers0, ae_pred = init_centers(z0, S.n_clusters, n_init=S.kmeans_restarts, seed=S.seed)
     rows = [{"variant": "start: AE + k-means", "iterations": 0, **evaluate.clustering_scores(y, ae_pred)}]
-    rows += clustering_ablations(ae, centers0, x, y, update_interval, args.iterations, batch_size, alpha, cfg.seed)
-    for row in rows:
-        print(row)
-    record = {"command": f"python week01_dec/full_mode_ablations.py --seed {args.seed} --iterations {args.iterations} "
-                         f"--pretrain-epochs {args.pretrain_epochs}",
-              "machine": f"{platform.machine()}, {torch.get_num_threads()} torch threads, device {cfg.device}",
-              "date": time.strftime("%Y-%m-%dT%H:%M UTC", time.gmtime()), "seed": cfg.seed, "n": len(images), "rows": rows}
-    if args.out:
-        args.out.write_text(json.dumps(record, indent=1))
-        print("wrote", args.out)
-    return record
+    rows += dec_exp.clustering_ablations(copy.deepcopy(ae), centers0, x, y, S.update_interval, args.iterations,
+                                         S.batch_size, S.alpha, S.seed)
+    print(report.markdown_table(rows))
+    command = (f"python week01_dec/full_mode_ablations.py --seed {args.seed} --iterations {args.iterations} "
+               f"--dataset {args.dataset} --mode {args.mode}")
+    rec = report.record(RECORD.format(seed=args.seed), S, rows=rows, wall_seconds=time.perf_counter() - t0,
+                        command=command, notes=f"clustering-phase ablations, tol=0, {args.iterations} iterations each, "
+                                               "from the notebook's pretrained autoencoder and k-means centres")
+    if args.save:
+        stored = report.stored("week01_dec") or {"records": []}
+        records = [r for r in stored["records"] if r["name"] != rec["name"]] + [rec]
+        print("saved to", report.save(records, "week01_dec"))
+    return rec
 
 
 if __name__ == "__main__":

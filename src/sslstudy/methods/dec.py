@@ -6,24 +6,29 @@ Exported from week01_dec/01_dec_code_analysis.ipynb. The pieces, in paper order:
 
 - ``soft_assignment`` (eq. 1, Student's t), ``target_distribution`` (eq. 3, P = q^2/f row-normalised),
   ``kl_divergence`` (eq. 2), ``kl_gradients`` (eqs. 4-5, the closed form, for checking autograd);
-- ``ClusteringLayer`` (the centres mu as parameters), ``pretrain_layerwise`` (§3.2, greedy denoising, eqs. 6-9),
-  ``pretrain_end_to_end`` (DEC-keras), ``init_centers`` (k-means, 20 restarts);
-- ``fit_dec``: the clustering phase, with P computed from Q over the whole dataset every ``update_interval``
-  iterations (``TargetRefresher``) and the ``tol`` stop rule; ``gamma`` turns it into IDEC;
-- ``start_from`` (every clustering run from the same pretrained AE and centres), ``clustering_ablations``,
-  ``pretrain_run_config`` (the pretraining's checkpoint key, shared with ``week01_dec/full_mode_ablations.py``).
+- ``ClusteringLayer`` (the centres mu as parameters), ``flatten_images``, ``IndexedLoader`` (batches with their
+  sample ids), ``pretrain_layerwise`` (§3.2, greedy denoising, dropout placed as the official ``pretrain.py``
+  or as eqs. 6-9), ``pretrain_end_to_end`` (DEC-keras), ``init_centers`` (k-means, 20 restarts);
+- ``DEC``: the clustering phase as a :class:`sslstudy.method.Method` (``forward`` = KL(P||Q), plus the
+  reconstruction for IDEC; ``on_fit_start`` = k-means centres (after an optional pretraining) and the first P;
+  ``after_step`` = P refreshed from Q over the whole dataset every ``update_interval`` iterations, and the
+  ``tol`` stop through ``train.StopTraining``), trained by ``train.fit_method``;
+- ``fit_dec``: the readable entry point, which trains a ``DEC`` and returns a ``DECResult``.
+
+The week's experiment code (settings table, ``start_from``, ``clustering_ablations``) is in
+``sslstudy.experiments.dec``.
 """
-import copy
 import time
-from typing import Optional
+from typing import Callable, Optional
 
 import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from sslstudy import data, evaluate, train
+from sslstudy import data, evaluate, optim, train
 from sslstudy.backbones import DECAutoencoder
+from sslstudy.method import Method
 
 
 def _check_alpha(alpha) -> float:
@@ -97,26 +102,41 @@ def flatten_images(images: data.ImageData, scale: float = 1.0 / 255, device=None
     return images.x.flatten(1).float().mul(scale).to(device or "cpu")   # (N, d)
 
 
-@torch.no_grad()
-def embed(ae: DECAutoencoder, x: torch.Tensor, batch_size: int = 2048) -> torch.Tensor:
-    """The embedding z = f_theta(x) of every row of x, in evaluation mode."""
-    ae.eval()
-    return torch.cat([ae.encode(x[i:i + batch_size]) for i in range(0, len(x), batch_size)])   # (N, D)
+class IndexedLoader:
+    """A :class:`~sslstudy.data.TensorLoader` whose batches carry their sample ids: ``batch.x = (x (B, d), idx (B,))``.
 
+    ``train.fit_method`` hands ``batch.x`` to the method, so :class:`DEC` receives the ids it needs to look up its
+    rows of the whole-dataset target P. Shuffling, ``state_dict`` (resume) and ``fingerprint`` (checkpoint key)
+    are the wrapped loader's.
+    """
 
-def _make_optimizer(params, optimizer: str, lr: float, momentum: float = 0.9):
-    if optimizer == "sgd":
-        return torch.optim.SGD(params, lr=lr, momentum=momentum)
-    if optimizer == "adam":
-        return torch.optim.Adam(params, lr=lr)
-    raise ValueError(f"optimizer={optimizer!r} is not allowed: use 'sgd' or 'adam'.")
+    def __init__(self, loader: data.TensorLoader):
+        self.loader = loader
+
+    def __len__(self) -> int:
+        return len(self.loader)
+
+    def __iter__(self):
+        for b in self.loader:
+            yield data.Batch((b.x, b.idx), b.y, b.idx)
+
+    def state_dict(self) -> dict:
+        return self.loader.state_dict()
+
+    def load_state_dict(self, state: dict) -> None:
+        self.loader.load_state_dict(state)
+
+    def fingerprint(self) -> dict:
+        return {**self.loader.fingerprint(), "indexed": True}
 
 
 def pretrain_end_to_end(ae: DECAutoencoder, x: torch.Tensor, num_epochs: int, batch_size: int = 256,
                         optimizer: str = "adam", lr: float = 1e-3, seed: int = 0, name: str = "dec-ae",
-                        run_config: Optional[dict] = None) -> train.History:
-    """DEC-keras's recipe: train the whole autoencoder at once on ||x - g(f(x))||^2 (no dropout, no layer-wise stage)."""
-    opt = _make_optimizer(ae.parameters(), optimizer, lr)
+                        run_config=None) -> train.History:
+    """DEC-keras's recipe: train the whole autoencoder at once on ||x - g(f(x))||^2 (no dropout, no layer-wise stage).
+
+    ``run_config`` (a dict or a ``config.Settings``) is the checkpoint key; None trains without checkpoints."""
+    opt = optim.make_optimizer(ae.parameters(), optimizer, lr)
 
     def step(batch):
         return F.mse_loss(ae.decode(ae.encode(batch.x)), batch.x)
@@ -125,14 +145,24 @@ def pretrain_end_to_end(ae: DECAutoencoder, x: torch.Tensor, num_epochs: int, ba
                      run_config=run_config, name=name, desc=f"{name} (end-to-end)")
 
 
+def _with_pair(run_config, pair):
+    if run_config is None:
+        return None
+    key = run_config.key() if callable(getattr(run_config, "key", None)) else dict(run_config)
+    return {**key, "pair": pair}
+
+
 def pretrain_layerwise(ae: DECAutoencoder, x: torch.Tensor, epochs_per_layer: int, finetune_epochs: int,
                        dropout: float = 0.2, batch_size: int = 256, optimizer: str = "adam", lr: float = 1e-3,
-                       seed: int = 0, name: str = "dec-sae", run_config: Optional[dict] = None) -> dict:
-    """The paper's §3.2 recipe: greedy layer-wise denoising autoencoders (eqs. 6-9), then end-to-end fine-tuning.
+                       seed: int = 0, name: str = "dec-sae", run_config=None, *, paper_dropout: bool = False) -> dict:
+    """§3.2: greedy layer-wise denoising autoencoders, then end-to-end fine-tuning without dropout.
 
-    Pair k is  x~ = Dropout(h_k); h_{k+1} = g1(W1 x~ + b1); h~ = Dropout(h_{k+1}); y = g2(W2 h~ + b2), trained on
-    ||h_k - y||^2 with the earlier pairs frozen. g1, g2 are ReLU except g2 of the first pair (it reconstructs the
-    input) and g1 of the last pair (the embedding keeps full information).
+    Pair k maps h_k to h_{k+1} = g1(W1 Dropout(h_k) + b1) and back to y = g2(W2 Dropout(h_{k+1}) + b2), trained
+    on ||h_k - y||^2 with the earlier pairs frozen (their clean codes h_k are its data). g1, g2 are ReLU except
+    g2 of the first pair (it reconstructs the input) and g1 of the last pair (the linear embedding).
+    Dropout as the official ``pretrain.py``: on the input of every pair except the first (never on the pixels)
+    and on the hidden layer of every pair except the last (never on the embedding). ``paper_dropout=True``
+    corrupts every pair's input and hidden layer, as eqs. 6-9 write it.
     """
     if not 0 <= dropout < 1:
         raise ValueError(f"dropout={dropout!r} is not allowed: the corruption rate must be in [0, 1).")
@@ -143,23 +173,24 @@ def pretrain_layerwise(ae: DECAutoencoder, x: torch.Tensor, epochs_per_layer: in
         enc, dec = ae.encoder_layers[k], ae.decoder_layers[n_pairs - 1 - k]
         g1 = (lambda t: t) if k == n_pairs - 1 else torch.relu         # linear embedding
         g2 = (lambda t: t) if k == 0 else torch.relu                   # linear reconstruction of the input
-        opt = _make_optimizer(list(enc.parameters()) + list(dec.parameters()), optimizer, lr)
+        p_in = dropout if (k > 0 or paper_dropout) else 0.0             # official: no dropout on the pixels
+        p_hid = dropout if (k < n_pairs - 1 or paper_dropout) else 0.0  # official: none on the embedding
+        opt = optim.make_optimizer(list(enc.parameters()) + list(dec.parameters()), optimizer, lr)
 
-        def step(batch, enc=enc, dec=dec, g1=g1, g2=g2):
-            hidden = g1(enc(F.dropout(batch.x, dropout, training=True)))          # eq. 6-7
-            recon = g2(dec(F.dropout(hidden, dropout, training=True)))            # eq. 8-9
+        def step(batch, enc=enc, dec=dec, g1=g1, g2=g2, p_in=p_in, p_hid=p_hid):
+            hidden = g1(enc(F.dropout(batch.x, p_in, training=True)))             # eqs. 6-7
+            recon = g2(dec(F.dropout(hidden, p_hid, training=True)))               # eqs. 8-9
             return F.mse_loss(recon, batch.x)
 
-        cfg = None if run_config is None else {**run_config, "pair": k}
-        histories[f"pair{k + 1}"] = train.fit(step, data.TensorLoader(h, min(batch_size, len(h)), seed=seed + k), epochs_per_layer, opt,
-                                              modules={"ae": ae}, run_config=cfg, name=f"{name}-pair{k + 1}",
+        histories[f"pair{k + 1}"] = train.fit(step, data.TensorLoader(h, min(batch_size, len(h)), seed=seed + k),
+                                              epochs_per_layer, opt, modules={"ae": ae},
+                                              run_config=_with_pair(run_config, k), name=f"{name}-pair{k + 1}",
                                               desc=f"{name} pair {k + 1}/{n_pairs}")
         with torch.no_grad():
             h = torch.cat([g1(enc(h[i:i + 4096])) for i in range(0, len(h), 4096)])   # (N, d_{k+1}) clean codes
     if finetune_epochs > 0:
-        cfg = None if run_config is None else {**run_config, "pair": "finetune"}
         histories["finetune"] = pretrain_end_to_end(ae, x, finetune_epochs, batch_size, optimizer, lr, seed,
-                                                    f"{name}-finetune", cfg)
+                                                    f"{name}-finetune", _with_pair(run_config, "finetune"))
     return histories
 
 
@@ -169,33 +200,110 @@ def init_centers(z: torch.Tensor, n_clusters: int, n_init: int = 20, seed: int =
     return torch.as_tensor(centers, dtype=z.dtype, device=z.device), labels
 
 
-class TargetRefresher:
-    """on_step callback: every ``update_interval`` iterations, recompute Q over the WHOLE dataset, P from Q (eq. 3),
-    and the fraction of assignments that changed since the last refresh; stop when it drops below ``tol``."""
+class DEC(Method):
+    """DEC's clustering phase (§3.1) as a method: ``train.fit_method(dec, dec.loader(256), epochs, opt)``.
 
-    def __init__(self, ae, cluster, x, update_interval: int, tol: float, max_iter: int, y=None, keep_q: bool = True):
+    - ``backbone``: the autoencoder; its ``forward`` is the encoder f_theta (``features(x)`` = z). The decoder
+      is used only by IDEC (``gamma`` set): loss = ||x - g(z)||^2 + gamma * KL(P||Q).
+    - ``cluster``: the :class:`ClusteringLayer` (centres mu). Given as a layer, its centres are used as they are;
+      given as a number K, ``on_fit_start`` runs ``pretrain(ae, x)`` (when given) and k-means (``n_init``
+      restarts) on the embedding.
+    - ``forward((x, idx))`` -> ``{"loss", "kl", "mean_max_q"}`` (+ ``"recon"`` for IDEC): KL(P[idx] || Q(x))
+      with P held fixed. ``batch_target=True`` is the common shortcut, for the ablation: P from each
+      mini-batch's own Q (then a plain tensor x is accepted).
+    - ``on_fit_start``: centres (if needed), then the first P from Q over the whole ``x``.
+    - ``after_step(step)``: every ``update_interval`` iterations (and at ``max_iter``), Q over the whole ``x``,
+      the fraction of hard assignments that changed, a new P; ``train.StopTraining`` when that fraction is
+      below ``tol`` or at ``max_iter``.
+
+    State that a checkpoint must keep is in buffers: ``p`` (N, K), ``pred`` (N,), ``centers_ready``. ``log``
+    (one row per refresh: iteration, delta_label, mean_max_q, kl, and ACC/NMI/ARI when ``y`` is given) and
+    ``q_max`` (max_j q_ij of every point at each refresh) are diagnostics.
+    """
+
+    def __init__(self, ae: DECAutoencoder, cluster, x: torch.Tensor, *, update_interval: int = 160,
+                 tol: float = 0.001, max_iter: int = 20_000, gamma: Optional[float] = None,
+                 batch_target: bool = False, alpha: float = 1.0, pretrain: Optional[Callable] = None,
+                 n_init: int = 20, seed: int = 0, y=None, keep_q: bool = True):
+        super().__init__()
         if not isinstance(update_interval, (int, np.integer)) or update_interval < 1:
             raise ValueError(f"update_interval={update_interval!r} is not allowed: it must be a positive number of iterations.")
         if not 0 <= tol < 1:
             raise ValueError(f"tol={tol!r} is not allowed: it is a fraction of points in [0, 1).")
-        self.ae, self.cluster, self.x, self.y = ae, cluster, x, (None if y is None else np.asarray(y))
-        self.update_interval, self.tol, self.max_iter, self.keep_q = int(update_interval), tol, int(max_iter), keep_q
-        self.p, self.pred, self.log, self.q_max, self.losses = None, None, [], [], []
-        self.stop_reason = None
+        if not isinstance(max_iter, (int, np.integer)) or max_iter < 1:
+            raise ValueError(f"max_iter={max_iter!r} is not allowed: it must be a positive number of iterations.")
+        if gamma is not None and not gamma > 0:
+            raise ValueError(f"gamma={gamma!r} is not allowed: IDEC's weight of the clustering loss must be positive (or None for DEC).")
+        if not isinstance(x, torch.Tensor) or x.ndim != 2:
+            raise ValueError(f"x={type(x).__name__} is not allowed: DEC clusters float vectors (N, d); use flatten_images.")
+        if isinstance(cluster, nn.Module) and isinstance(getattr(cluster, "centers", None), torch.Tensor):
+            ready = True                                               # a ClusteringLayer (or one like it)
+        elif isinstance(cluster, (int, np.integer)) and not isinstance(cluster, bool):
+            cluster, ready = ClusteringLayer(int(cluster), ae.feature_dim, alpha).to(x.device), False
+        else:
+            raise ValueError(f"cluster={cluster!r} is not allowed: give a ClusteringLayer (centres as they are) or "
+                             "a number of clusters K (centres by k-means in on_fit_start).")
+        self.backbone, self.cluster, self.x = ae, cluster, x       # x: the data (not state: not in state_dict)
+        self.update_interval, self.tol, self.max_iter = int(update_interval), float(tol), int(max_iter)
+        self.gamma, self.batch_target, self.pretrain, self.n_init, self.seed = gamma, batch_target, pretrain, n_init, seed
+        self.y, self.keep_q = (None if y is None else np.asarray(y)), keep_q
+        n, k = len(x), cluster.centers.shape[0]
+        self.register_buffer("p", torch.zeros(n, k, device=x.device))                 # (N, K) the target P
+        self.register_buffer("pred", torch.full((n,), -1, dtype=torch.long, device=x.device))   # (N,) at the last refresh
+        self.register_buffer("centers_ready", torch.tensor(ready))
+        self.log, self.q_max, self.stop_reason = [], [], None
+
+    def trainable_parameters(self) -> list:
+        """What SGD moves: the encoder and the centres (DEC); and the decoder too (IDEC)."""
+        params = list(self.backbone.encoder_layers.parameters()) + list(self.cluster.parameters())
+        if self.gamma is not None:
+            params += list(self.backbone.decoder_layers.parameters())
+        return params
+
+    def loader(self, batch_size: int = 256, seed: int = 0) -> IndexedLoader:
+        """Shuffled mini-batches of ``x`` with their sample ids (what ``train.fit_method`` needs for DEC)."""
+        return IndexedLoader(data.TensorLoader(self.x, min(batch_size, len(self.x)), seed=seed))
+
+    @torch.no_grad()
+    def embed_all(self) -> torch.Tensor:
+        """z = f_theta(x) for the whole dataset, (N, D)."""
+        return evaluate.extract_features(self.backbone, self.x, batch_size=2048).to(self.x.device)
+
+    def _batch(self, views):
+        if isinstance(views, (tuple, list)) and len(views) == 2:
+            return views
+        if hasattr(views, "x") and hasattr(views, "idx"):
+            return views.x, views.idx
+        if isinstance(views, torch.Tensor) and self.batch_target:
+            return views, None
+        raise ValueError("DEC needs each batch's sample ids to look up its rows of P: train it on dec.loader(...) "
+                         "(batches of (x, idx)) or pass forward((x, idx)).")
+
+    def forward(self, views) -> dict:
+        x, idx = self._batch(views)
+        z = self.backbone.encode(x)                                        # (B, D)
+        q = self.cluster(z)                                                # (B, K) eq. 1
+        p = target_distribution(q.detach()) if self.batch_target else self.p[idx]   # (B, K), no gradient through P
+        kl = kl_divergence(p, q)                                           # eq. 2
+        out = {"kl": kl.detach(), "mean_max_q": q.detach().max(1).values.mean()}
+        if self.gamma is None:
+            return {"loss": kl, **out}
+        recon = F.mse_loss(self.backbone.decode(z), x)                     # IDEC: keep the decoder
+        return {"loss": recon + self.gamma * kl, **out, "recon": recon.detach()}
 
     @torch.no_grad()
     def refresh(self, step: int) -> None:
-        was_training = self.ae.training
-        q = self.cluster(embed(self.ae, self.x))                       # (N, K) over the whole dataset
-        self.ae.train(was_training)
-        self.p = target_distribution(q)                                # (N, K) fixed until the next refresh
-        pred = q.argmax(1).cpu().numpy()
-        delta = 1.0 if self.pred is None else float((pred != self.pred).mean())
-        self.pred = pred
+        """Q over the WHOLE dataset, P from Q (eq. 3), the fraction of changed assignments; stop below ``tol``."""
+        q = self.cluster(self.embed_all())                                 # (N, K)
+        self.p.copy_(target_distribution(q))                               # fixed until the next refresh
+        pred = q.argmax(1)                                                 # (N,)
+        first = bool((self.pred < 0).all())
+        delta = 1.0 if first else (pred != self.pred).sum().item() / len(pred)
+        self.pred.copy_(pred)
         row = {"iteration": step, "delta_label": delta, "mean_max_q": float(q.max(1).values.mean()),
                "kl": float(kl_divergence(self.p, q))}
         if self.y is not None:
-            row.update(evaluate.clustering_scores(self.y, pred))
+            row.update(evaluate.clustering_scores(self.y, pred.cpu().numpy()))
         self.log.append(row)
         if self.keep_q:
             self.q_max.append(q.max(1).values.cpu().numpy())
@@ -203,10 +311,19 @@ class TargetRefresher:
             self.stop_reason = f"converged: {delta:.4%} < tol={self.tol:.2%} of assignments changed at iteration {step}"
             raise train.StopTraining(self.stop_reason)
 
-    def __call__(self, step: int, loss: float = float("nan"), **_) -> None:
-        self.losses.append(loss)
+    def on_fit_start(self, loader, trainer) -> None:
+        if not bool(self.centers_ready):
+            if self.pretrain is not None:
+                self.pretrain(self.backbone, self.x)
+            centers, _ = init_centers(self.embed_all(), self.cluster.centers.shape[0], self.n_init, self.seed)
+            with torch.no_grad():
+                self.cluster.centers.copy_(centers)
+            self.centers_ready.fill_(True)
+        self.refresh(0)                                                    # P from the k-means-initialised centres
+
+    def after_step(self, step: int) -> None:
         if step % self.update_interval == 0 or step >= self.max_iter:
-            self.refresh(step)                                         # may stop: fewer than tol changed
+            self.refresh(step)                                             # may stop: fewer than tol changed
         if step >= self.max_iter:
             self.stop_reason = f"reached max_iter={self.max_iter} iterations"
             raise train.StopTraining(self.stop_reason)
@@ -215,11 +332,12 @@ class TargetRefresher:
 class DECResult:
     """What :func:`fit_dec` returns: the final hard assignments, the per-refresh log and the per-iteration losses."""
 
-    def __init__(self, refresher: TargetRefresher, seconds: float, history=None):
-        self.pred, self.log, self.q_max, self.losses = refresher.pred, refresher.log, refresher.q_max, refresher.losses
-        self.history = history                                         # train.fit's History (per-epoch rows)
-        self.stop_reason, self.seconds = refresher.stop_reason, seconds
-        self.iterations = refresher.log[-1]["iteration"] if refresher.log else 0
+    def __init__(self, method: DEC, seconds: float, history: train.History):
+        self.method, self.history, self.seconds = method, history, seconds
+        self.pred = method.pred.cpu().numpy()                          # (N,) hard assignments at the last refresh
+        self.log, self.q_max, self.stop_reason = method.log, method.q_max, method.stop_reason
+        self.losses = list(history.steps)                              # one per iteration
+        self.iterations = method.log[-1]["iteration"] if method.log else 0
 
     def curve(self, key: str) -> list:
         return [row[key] for row in self.log]
@@ -233,76 +351,21 @@ class DECResult:
 def fit_dec(ae: DECAutoencoder, cluster: ClusteringLayer, x: torch.Tensor, update_interval: int = 160,
             tol: float = 0.001, max_iter: int = 20_000, batch_size: int = 256, lr: float = 0.01,
             momentum: float = 0.9, gamma: Optional[float] = None, optimizer: str = "sgd", batch_target: bool = False,
-            y=None, seed: int = 0, name: str = "dec") -> DECResult:
-    """DEC's clustering phase (§3.1): minimise KL(P||Q) over the encoder and the centres with SGD.
+            y=None, seed: int = 0, name: str = "dec", **fit_kwargs) -> DECResult:
+    """DEC's clustering phase (§3.1): minimise KL(P||Q) over the encoder and the centres, through :class:`DEC`.
 
     ``gamma=None`` is DEC (the decoder is dropped); a number gives IDEC: loss = ||x - g(z)||^2 + gamma * KL(P||Q).
     P comes from Q over the whole ``x`` and is refreshed every ``update_interval`` iterations, looked up per
     mini-batch by sample index; training stops when fewer than ``tol`` of the assignments change between refreshes,
     or after ``max_iter`` iterations. ``y`` (labels) is only used to log ACC/NMI/ARI at each refresh.
-    ``batch_target=True`` is the common shortcut, for the ablation: P from each mini-batch's own Q (f_j over the batch).
+    ``batch_target=True``: P from each mini-batch's own Q (the ablation). Other keywords go to ``train.fit``.
     """
-    if gamma is not None and not gamma > 0:
-        raise ValueError(f"gamma={gamma!r} is not allowed: IDEC's weight of the clustering loss must be positive (or None for DEC).")
-    params = list(ae.encoder_layers.parameters()) + list(cluster.parameters())
-    if gamma is not None:
-        params += list(ae.decoder_layers.parameters())
-    opt = _make_optimizer(params, optimizer, lr, momentum)
-    loader = data.TensorLoader(x, min(batch_size, len(x)), seed=seed)   # rows of x, with their indices
-    refresher = TargetRefresher(ae, cluster, x, update_interval, tol, max_iter, y=y)
-    refresher.refresh(0)                                               # P from the k-means-initialised centres
-
-    def step(batch):
-        z = ae.encode(batch.x)                                         # (B, D)
-        q = cluster(z)                                                 # (B, K) eq. 1
-        p = target_distribution(q.detach()) if batch_target else refresher.p[batch.idx]   # (B, K)
-        loss = kl_divergence(p, q)                                     # eq. 2, P fixed (no gradient through P)
-        if gamma is None:
-            return loss
-        recon = F.mse_loss(ae.decode(z), batch.x)                      # IDEC: keep the decoder
-        return {"loss": recon + gamma * loss, "kl": loss.detach(), "recon": recon.detach()}
-
+    method = DEC(ae, cluster, x, update_interval=update_interval, tol=tol, max_iter=max_iter, gamma=gamma,
+                 batch_target=batch_target, alpha=getattr(cluster, "alpha", 1.0),
+                 seed=seed, y=y)
+    opt = optim.make_optimizer(method.trainable_parameters(), optimizer, lr, momentum=momentum)
+    loader = method.loader(batch_size, seed)                           # rows of x, with their indices
     num_epochs = -(-int(max_iter) // len(loader))
     t0 = time.perf_counter()
-    history = train.fit(step, loader, num_epochs, opt, modules={"ae": ae, "cluster": cluster}, on_step=refresher,
-                        name=name, desc=name)                         # the refresher raises train.StopTraining
-    return DECResult(refresher, time.perf_counter() - t0, history)
-
-
-def pretrain_run_config(mode: str, seed: int, n: int, data_name: str, epochs: int, optimizer: str, lr: float,
-                        batch_size: int) -> dict:
-    """The pretraining's ``run_config`` (``train.fit``'s checkpoint key). The notebook and
-    ``full_mode_ablations.py`` both build it here, so the script resumes the notebook's finished pretraining."""
-    return {"notebook": "week01_dec", "mode": mode, "seed": seed, "n": n, "data": data_name, "epochs": epochs,
-            "opt": optimizer, "lr": lr, "bs": batch_size}
-
-
-def start_from(pretrained: DECAutoencoder, centers: torch.Tensor, alpha: float = 1.0):
-    """A copy of the ``pretrained`` autoencoder and a clustering layer at the k-means ``centers`` (K, D), so that
-    every clustering run starts from the same point. Returns (autoencoder, clustering layer)."""
-    model = copy.deepcopy(pretrained)
-    cluster = ClusteringLayer(len(centers), model.feature_dim, alpha).to(centers.device)
-    with torch.no_grad():
-        cluster.centers.copy_(centers)
-    return model, cluster
-
-
-def clustering_ablations(pretrained: DECAutoencoder, centers: torch.Tensor, x: torch.Tensor, y, update_interval: int,
-                         iterations: int, batch_size: int = 256, alpha: float = 1.0, seed: int = 0) -> list:
-    """The clustering-phase ablations, each from :func:`start_from` for exactly ``iterations`` iterations (tol = 0):
-    where P comes from (per mini-batch · every ``update_interval`` iterations · every epoch) and alpha (0.5, 10).
-    Returns one row per variant: variant, iterations, seconds, acc, nmi, ari."""
-    epoch_iters = len(data.TensorLoader(x, batch_size))
-    variants = [("P per mini-batch", {"batch_target": True}, alpha),
-                (f"P every {update_interval} iterations (official fraction)", {}, alpha),
-                (f"P every epoch ({epoch_iters} iterations)", {"update_interval": epoch_iters}, alpha),
-                ("alpha = 0.5", {}, 0.5),
-                ("alpha = 10", {}, 10.0)]
-    rows = []
-    for label, kw, a in variants:
-        model, cluster = start_from(pretrained, centers, a)
-        res = fit_dec(model, cluster, x, **{"update_interval": update_interval, **kw}, tol=0.0, max_iter=iterations,
-                      batch_size=batch_size, y=y, seed=seed, name=label)
-        rows.append({"variant": label, "iterations": res.iterations, "seconds": round(res.seconds, 1),
-                     **evaluate.clustering_scores(y, res.pred)})
-    return rows
+    history = train.fit_method(method, loader, num_epochs, opt, name=name, desc=name, **fit_kwargs)
+    return DECResult(method, time.perf_counter() - t0, history)
