@@ -42,3 +42,20 @@ def test_backbone_bad_input_messages():
         backbones.SmallCNN(2)
     with pytest.raises(ValueError, match="width=0 is not allowed"):
         backbones.ResNet18Cifar(width=0)
+
+
+def test_resnet18_cifar_zero_init_residual():
+    torch.manual_seed(0)
+    m = backbones.ResNet18Cifar(width=0.25, zero_init_residual=True)
+    blocks = list(m.layers)
+    assert len(blocks) == 8 and all(torch.all(b.bn2.weight == 0) for b in blocks)
+    assert all(torch.all(b.bn1.weight == 1) for b in blocks)                 # only the last BN of each branch
+    shortcut_bns = [b.shortcut[1] for b in blocks if len(b.shortcut)]
+    assert shortcut_bns and all(torch.all(bn.weight == 1) for bn in shortcut_bns)
+    # a block whose branch is silent and whose shortcut is the identity returns relu(x)
+    x = torch.randn(4, blocks[1].conv1.in_channels, 8, 8)
+    assert torch.allclose(blocks[1](x), torch.relu(x))
+    assert not backbones.ResNet18Cifar(width=0.25).zero_init_residual
+    assert torch.all(backbones.ResNet18Cifar(width=0.25).layers[0].bn2.weight == 1)
+    with pytest.raises(ValueError, match="zero_init_residual"):
+        backbones.ResNet18Cifar(zero_init_residual="yes")

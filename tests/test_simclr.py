@@ -1,12 +1,14 @@
-"""Unit tests of week 8 (SimCLR): the NT-Xent loss, the model, LARS, the schedule and cross-replica negatives."""
+"""Unit tests of week 8 (SimCLR): the NT-Xent loss, the model (a Method), LARS and the schedule as SimCLR uses them
+(from sslstudy.optim), cross-replica negatives, and the LARS/SGD/Adam smoke run that used to sit in the notebook."""
 import math
 
 import pytest
 import torch
 import torch.nn.functional as F
 
-from sslstudy import distributed
+from sslstudy import augment, data, distributed, optim, train
 from sslstudy.backbones import SmallCNN
+from sslstudy.method import Method
 from sslstudy.methods import simclr
 
 
@@ -59,10 +61,69 @@ def test_gradient_reaches_the_encoder_and_h_is_not_z():
     x1, x2 = torch.rand(6, 3, 16, 16), torch.rand(6, 3, 16, 16)
     loss = model.loss(x1, x2, 0.5)
     loss.backward()
-    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in model.encoder.parameters())
-    assert model.encoder.features[0].weight.grad.abs().sum() > 0
-    h, z = model(x1)
-    assert h.shape == (6, model.encoder.feature_dim) and z.shape == (6, 16)
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in model.backbone.parameters())
+    assert model.encoder is model.backbone and model.backbone.features[0].weight.grad.abs().sum() > 0
+    h, z = model.project(x1)
+    assert h.shape == (6, model.backbone.feature_dim) and z.shape == (6, 16)
+
+
+def test_simclr_is_a_method_forward_views_returns_loss_and_diagnostics():
+    torch.manual_seed(0)
+    model = simclr.SimCLR(SmallCNN(3, width=4), proj_dim=16, tau=0.5)
+    assert isinstance(model, Method) and isinstance(model.projector, simclr.ProjectionHead)
+    x1, x2 = torch.rand(6, 3, 16, 16), torch.rand(6, 3, 16, 16)
+    out = model((x1, x2))
+    assert set(out) == {"loss", "pos_top1", "z_std"} and out["loss"].ndim == 0
+    assert torch.allclose(out["loss"], model.loss(x1, x2), atol=1e-6)   # one batch of 2N: same BN statistics
+    assert 0.0 <= out["pos_top1"] <= 1.0 and out["z_std"] > 0
+    torch.manual_seed(0)
+    doubled = simclr.SimCLR(SmallCNN(3, width=4), proj_dim=16, tau=0.5, loss_scale=2.0)
+    assert torch.allclose(doubled((x1, x2))["loss"], 2 * out["loss"], atol=1e-5)   # the official loss_a + loss_b
+    head = torch.nn.Linear(SmallCNN(3, width=4).feature_dim, 8)
+    assert simclr.SimCLR(SmallCNN(3, width=4), head).projector is head
+    with pytest.raises(ValueError, match="two views"):
+        model(x1)
+    with pytest.raises(ValueError, match="loss_scale=0"):
+        simclr.SimCLR(SmallCNN(3, width=4), loss_scale=0)
+
+
+def test_cross_entropy_through_info_nce_from_logits_equals_the_old_value():
+    g = torch.Generator().manual_seed(3)
+    for n, d, tau in [(4, 8, 0.5), (33, 16, 0.1), (64, 128, 1.0)]:
+        z1, z2 = torch.randn(n, d, generator=g), torch.randn(n, d, generator=g)
+        la, lb, labels = simclr.nt_xent_logits(z1, z2, tau)
+        old = (F.cross_entropy(la, labels) + F.cross_entropy(lb, labels)) / 2    # the module's formula before v2
+        assert torch.equal(simclr.nt_xent_loss(z1, z2, tau), old)
+    # and the gradient is the same
+    a, b = z1.clone().requires_grad_(True), z2.clone().requires_grad_(True)
+    simclr.nt_xent_loss(a, b, 0.5).backward()
+    a2, b2 = z1.clone().requires_grad_(True), z2.clone().requires_grad_(True)
+    la, lb, labels = simclr.nt_xent_logits(a2, b2, 0.5)
+    ((F.cross_entropy(la, labels) + F.cross_entropy(lb, labels)) / 2).backward()
+    assert torch.allclose(a.grad, a2.grad, atol=1e-7) and torch.allclose(b.grad, b2.grad, atol=1e-7)
+
+
+def test_lars_and_schedule_live_in_optim_not_in_the_method_module():
+    for name in ("LARS", "lars_param_groups", "scaled_lr", "learning_rate_schedule"):
+        assert not hasattr(simclr, name), f"{name} belongs in sslstudy.optim"
+
+
+@pytest.mark.parametrize("name", ["lars", "sgd", "adam"])
+def test_optimiser_smoke_run_through_fit_method(name, tmp_path, monkeypatch):
+    """The notebook's former LARS/SGD/Adam ablation at smoke size: it proves the code path, not a ranking."""
+    monkeypatch.setenv("SSL_CHECKPOINT_DIR", str(tmp_path))
+    torch.manual_seed(0)
+    x = (torch.rand(64, 3, 16, 16) * 255).to(torch.uint8)
+    ds = data.ImageData(x, torch.arange(64) % 4, name="smoke", split="train", classes=[str(i) for i in range(4)])
+    loader = data.TensorLoader(ds, 32, seed=0)
+    model = simclr.SimCLR(SmallCNN(3, width=4), proj_dim=8, loss_scale=2.0 if name == "lars" else 1.0)
+    lr = {"lars": optim.scaled_lr(1.0, 32), "sgd": 0.06 * 32 / 128, "adam": 2e-3}[name]
+    opt = optim.make_optimizer(model, name, lr, weight_decay=1e-6)
+    sched = optim.warmup_cosine(opt, total_steps=len(loader) * 2, warmup_steps=1) if name == "lars" else None
+    hist = train.fit_method(model, loader, 2, opt, views=augment.TwoViews(augment.simclr(16)), scheduler=sched,
+                            name=f"simclr-smoke-{name}", progress=False)
+    assert len(hist.steps) == 4 and all(math.isfinite(v) for v in hist.steps)
+    assert 0.0 <= hist.last("pos_top1") <= 1.0
 
 
 def test_positive_rank_and_normalized_std():
@@ -80,8 +141,8 @@ def test_positive_rank_and_normalized_std():
     (lambda: simclr.nt_xent_loss(torch.randn(4, 3), torch.randn(4, 3), 0.0), "positive number"),
     (lambda: simclr.nt_xent_loss(torch.randn(1, 3), torch.randn(1, 3), 0.5), "at least 2"),
     (lambda: simclr.nt_xent_loss([1.0], torch.randn(1, 3), 0.5), "torch.Tensor"),
-    (lambda: simclr.scaled_lr(0.3, 256, "log"), "'linear' or 'sqrt'"),
-    (lambda: simclr.LARS([torch.nn.Parameter(torch.ones(2))], lr=-1), "lr=-1"),
+    (lambda: optim.scaled_lr(0.3, 256, "log"), "'linear' or 'sqrt'"),
+    (lambda: optim.LARS([torch.nn.Parameter(torch.ones(2))], lr=-1), "lr=-1"),
 ])
 def test_bad_inputs_say_what_is_allowed(bad, match):
     with pytest.raises((ValueError, TypeError), match=match):
@@ -92,10 +153,10 @@ def test_lars_trust_ratio_and_exclusions():
     torch.manual_seed(0)
     lin, bn = torch.nn.Linear(4, 3), torch.nn.BatchNorm1d(3)
     model = torch.nn.Sequential(lin, bn)
-    groups = simclr.lars_param_groups(model, weight_decay=0.1)
+    groups = optim.lars_param_groups(model, weight_decay=0.1)
     assert [len(g["params"]) for g in groups] == [1, 3]             # weight | bias, BN weight, BN bias
     assert groups[1]["weight_decay"] == 0.0 and groups[1]["lars"] is False
-    opt = simclr.LARS(groups, lr=0.5, momentum=0.9, eta=0.001)
+    opt = optim.LARS(groups, lr=0.5, momentum=0.9, eta=0.001)
     grads = {p: torch.randn_like(p) for p in model.parameters()}
     before = {p: p.detach().clone() for p in model.parameters()}
     for p in model.parameters():
@@ -116,18 +177,18 @@ def test_lars_trust_ratio_and_exclusions():
 
 def test_lars_zero_weight_falls_back_to_trust_one():
     p = torch.nn.Parameter(torch.zeros(3, 2))
-    opt = simclr.LARS([{"params": [p], "weight_decay": 0.0, "lars": True}], lr=0.1, momentum=0.0)
+    opt = optim.LARS([{"params": [p], "weight_decay": 0.0, "lars": True}], lr=0.1, momentum=0.0)
     p.grad = torch.ones(3, 2)
     opt.step()
     assert torch.allclose(p, torch.full((3, 2), -0.1))
 
 
 def test_schedule_warmup_cosine_and_scaling():
-    assert simclr.scaled_lr(1.0, 512, "linear") == pytest.approx(2.0)
-    assert simclr.scaled_lr(0.075, 4096, "sqrt") == pytest.approx(0.075 * 64)
+    assert optim.scaled_lr(1.0, 512, "linear") == pytest.approx(2.0)
+    assert optim.scaled_lr(0.075, 4096, "sqrt") == pytest.approx(0.075 * 64)
     p = torch.nn.Parameter(torch.zeros(1))
     opt = torch.optim.SGD([p], lr=123.0)
-    sch = simclr.learning_rate_schedule(opt, 1.0, 256, num_examples=2560, num_epochs=10, warmup_epochs=2)
+    sch = optim.simclr_schedule(opt, 1.0, 256, num_examples=2560, num_epochs=10, warmup_epochs=2)
     lrs = []
     for _ in range(101):
         lrs.append(opt.param_groups[0]["lr"])

@@ -66,14 +66,20 @@ class ResNet18Cifar(nn.Module):
     """ResNet-18 for 32×32 images: 3×3 stride-1 stem, no max-pool, widths 64·w … 512·w, global pooling.
 
     ``width=1`` is the standard 11.2 M-parameter network (GPU); ``width=0.25`` (0.72 M) fits CPU budgets.
+    ``zero_init_residual=True`` sets the scale γ of the last BN of every residual branch (``bn2``) to 0, so
+    each block starts as the identity (plus its shortcut), as google-research/simclr @ 383d414 ``resnet.py``
+    does (``residual_block`` calls ``batch_norm_relu(..., init_zero=True)`` on its last BN); PyTorch's
+    torchvision ResNet has the same switch under the same name (off by default).
     """
 
-    def __init__(self, in_channels: int = 3, width: float = 1.0):
+    def __init__(self, in_channels: int = 3, width: float = 1.0, zero_init_residual: bool = False):
         super().__init__()
         if in_channels not in (1, 3):
             raise ValueError(f"in_channels={in_channels!r} is not allowed: use 1 (grey) or 3 (colour).")
         if not (0 < width <= 4):
             raise ValueError(f"width={width!r} is not allowed: use a multiplier in (0, 4], e.g. 0.25, 0.5 or 1.")
+        if not isinstance(zero_init_residual, bool):
+            raise ValueError(f"zero_init_residual={zero_init_residual!r} is not allowed: use True or False.")
         self.in_channels = in_channels
         c = [max(4, int(round(64 * width * m))) for m in (1, 2, 4, 8)]
         self.stem = nn.Sequential(nn.Conv2d(in_channels, c[0], 3, 1, 1, bias=False), nn.BatchNorm2d(c[0]), nn.ReLU(inplace=True))
@@ -85,6 +91,10 @@ class ResNet18Cifar(nn.Module):
         self.layers = nn.Sequential(*layers)
         self.pool = nn.Sequential(nn.AdaptiveAvgPool2d(1), nn.Flatten())
         self.feature_dim = c[-1]
+        self.zero_init_residual = zero_init_residual
+        if zero_init_residual:
+            for block in self.layers:
+                nn.init.zeros_(block.bn2.weight)  # γ = 0: the residual branch starts silent (official init_zero)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:  # (B, C, H, W) -> (B, feature_dim)
         check_images(x, self.in_channels, "ResNet18Cifar")

@@ -5,14 +5,13 @@
 Exported from ``week08_simclr/08_simclr_code_analysis.ipynb``: the notebook is the source; edit it, then run
 ``python -m sslstudy export``.
 
-| official (TF1, root of the repo)          | here                                            |
-| ---                                       | ---                                             |
-| ``objective.py`` ``add_contrastive_loss``  | :func:`nt_xent_loss` (mean over 2N anchors)     |
-| ``objective.py`` ``tpu_cross_replica_concat`` | ``gather=True`` → :func:`sslstudy.distributed.all_gather_with_grad` |
-| ``model_util.py`` ``projection_head``      | :class:`ProjectionHead`                         |
-| ``model.py`` / ``run.py`` (f and g)        | :class:`SimCLR`                                 |
-| ``lars_optimizer.py`` ``LARSOptimizer``    | :class:`LARS`, :func:`lars_param_groups`        |
-| ``model_util.py`` ``learning_rate_schedule`` | :func:`scaled_lr`, :func:`learning_rate_schedule` |
+| official (TF1, root of the repo)                 | here                                                       |
+| ---                                              | ---                                                        |
+| ``objective.py`` ``add_contrastive_loss``         | :func:`nt_xent_logits`, :func:`nt_xent_loss` (mean over 2N anchors; the cross-entropy is :func:`sslstudy.losses.info_nce_from_logits`) |
+| ``objective.py`` ``tpu_cross_replica_concat``     | ``gather=True`` → :func:`sslstudy.distributed.all_gather_with_grad` |
+| ``model_util.py`` ``projection_head``             | :class:`sslstudy.heads.ProjectionHead`                      |
+| ``model.py`` / ``run.py`` (f and g)               | :class:`SimCLR`, a :class:`sslstudy.method.Method`          |
+| ``lars_optimizer.py``, ``learning_rate_schedule`` | :mod:`sslstudy.optim` (``LARS``, ``lars_param_groups``, ``scaled_lr``, ``warmup_cosine``) |
 """
 
 import math
@@ -22,6 +21,9 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 from sslstudy import distributed
+from sslstudy.heads import ProjectionHead
+from sslstudy.losses import info_nce_from_logits
+from sslstudy.method import Method
 
 LARGE_NUM = 1e9  # objective.py: subtracted from the self-similarity logits, so exp(·) = 0
 
@@ -37,10 +39,11 @@ def _check_views(z1: torch.Tensor, z2: torch.Tensor, tau: float) -> None:
         raise ValueError(f"nt_xent_loss takes two views of the same N images: z1 {tuple(z1.shape)} and z2 "
                          f"{tuple(z2.shape)} must have the same shape.")
     if len(z1) < 2:
-        raise ValueError(f"nt_xent_loss needs at least 2 images per batch (1 positive + 2N-2 >= 2 negatives); got N={len(z1)}.")
-    if not isinstance(tau, (int, float)) or not math.isfinite(tau) or tau <= 0:
-        raise ValueError(f"Temperature tau={tau!r} is not allowed: it must be a positive number (the paper uses 0.1-1.0; "
-                         f"0.5 on CIFAR-10).")
+        raise ValueError(f"nt_xent_loss needs at least 2 images per batch (1 positive + 2N-2 >= 2 negatives); "
+                         f"got N={len(z1)}.")
+    if isinstance(tau, bool) or not isinstance(tau, (int, float)) or not math.isfinite(tau) or tau <= 0:
+        raise ValueError(f"Temperature tau={tau!r} is not allowed: it must be a positive number (the paper uses "
+                         f"0.1-1.0; 0.5 on CIFAR-10).")
 
 
 def nt_xent_logits(z1: torch.Tensor, z2: torch.Tensor, tau: float = 0.5, gather: bool = False):
@@ -79,13 +82,14 @@ def nt_xent_loss(z1: torch.Tensor, z2: torch.Tensor, tau: float = 0.5, gather: b
 
     ``z1``, ``z2``: (N, D) projections of the two views (any scale: they are L2-normalised here). The official
     ``add_contrastive_loss`` returns ``loss_a + loss_b`` (the *sum* of the two views' means), i.e. twice this
-    value; lightly's ``NTXentLoss`` and most PyTorch code return this mean. With ``gather=True`` under
-    ``torch.distributed`` each rank's anchors see the candidates of every rank (2·N·world − 2 negatives) and the
-    value is the mean over this rank's 2N anchors.
+    value (:class:`SimCLR`'s ``loss_scale=2.0`` trains on that); lightly's ``NTXentLoss`` and most PyTorch code
+    return this mean. The cross-entropy is :func:`sslstudy.losses.info_nce_from_logits`, the course's one copy.
+    With ``gather=True`` under ``torch.distributed`` each rank's anchors see the candidates of every rank
+    (2·N·world − 2 negatives) and the value is the mean over this rank's 2N anchors.
     """
     logits_a, logits_b, labels = nt_xent_logits(z1, z2, tau, gather)
-    loss_a = F.cross_entropy(logits_a, labels)                   # mean over the N anchors of view 1
-    loss_b = F.cross_entropy(logits_b, labels)                   # mean over the N anchors of view 2
+    loss_a = info_nce_from_logits(logits_a, labels)              # mean over the N anchors of view 1
+    loss_b = info_nce_from_logits(logits_b, labels)              # mean over the N anchors of view 2
     return (loss_a + loss_b) / 2                                 # official: loss_a + loss_b
 
 
@@ -113,170 +117,58 @@ def normalized_std(z: torch.Tensor) -> float:
     return F.normalize(z.float(), dim=1).std(0).mean().item()
 
 
-class ProjectionHead(nn.Module):
-    """g(·) of the paper: z = W2 σ(W1 h), the 2-layer MLP of SimCLR v1, 128-d output.
+class SimCLR(Method):
+    """f (``backbone``) → h, g (``projector``) → z; trained on z with NT-Xent, evaluated on h (the paper's §4.2).
 
-    As ``model_util.projection_head`` (``proj_head_mode='nonlinear'``): every linear layer is followed by BN (the
-    hidden one with bias/centre and ReLU, the last one with neither); ``num_layers=2`` is the v1 paper, the code's
-    default of 3 is SimCLR v2. ``hidden_dim`` defaults to the input width (``mid_dim = hiddens.shape[-1]``).
+    ``SimCLR(backbone, projector=None, *, tau=0.5, proj_dim=128, hidden_dim=None, num_layers=2, loss_scale=1.0,
+    gather=False)``. ``projector=None`` builds :class:`sslstudy.heads.ProjectionHead` (``backbone.feature_dim`` →
+    ``hidden_dim`` → ``proj_dim``, ``num_layers`` layers). ``forward(views)`` takes the two views ``(x1, x2)``
+    (B, C, H, W) each, passes them through f and g as **one** batch of 2B images (BN statistics over both views,
+    as the official code) and returns ``{"loss": loss_scale · NT-Xent, "pos_top1": …, "z_std": …}``.
+    ``loss_scale=2.0`` trains on the official ``loss_a + loss_b`` (twice :func:`nt_xent_loss`): the same step as
+    the official code under LARS, whose BN and bias parameters have no trust ratio and feel the factor 2.
+    ``encoder`` is another name of ``backbone`` (the paper's f); :meth:`project` returns ``(h, z)``.
     """
 
-    def __init__(self, in_dim: int, hidden_dim: int | None = None, out_dim: int = 128, num_layers: int = 2,
-                 use_bn: bool = True):
+    def __init__(self, backbone: nn.Module, projector: nn.Module | None = None, *, tau: float = 0.5,
+                 proj_dim: int = 128, hidden_dim: int | None = None, num_layers: int = 2, loss_scale: float = 1.0,
+                 gather: bool = False):
         super().__init__()
-        if num_layers < 1:
-            raise ValueError(f"num_layers={num_layers!r} is not allowed: the projection head needs at least 1 layer.")
-        hidden_dim = hidden_dim or in_dim
-        layers, d = [], in_dim
-        for j in range(num_layers):
-            last = j == num_layers - 1
-            dim = out_dim if last else hidden_dim
-            layers.append(nn.Linear(d, dim, bias=not use_bn))
-            if use_bn:
-                layers.append(nn.BatchNorm1d(dim, affine=True) if not last else _BatchNormNoCentre(dim))
-            if not last:
-                layers.append(nn.ReLU(inplace=True))
-            d = dim
-        self.net = nn.Sequential(*layers)
-        self.out_dim = out_dim
+        if not hasattr(backbone, "feature_dim"):
+            raise ValueError("SimCLR needs a backbone with a `feature_dim` attribute (e.g. "
+                             "sslstudy.backbones.SmallCNN).")
+        _check_views(torch.zeros(2, 1), torch.zeros(2, 1), tau)
+        if isinstance(loss_scale, bool) or not isinstance(loss_scale, (int, float)) or not loss_scale > 0:
+            raise ValueError(f"loss_scale={loss_scale!r} is not allowed: it must be a positive number (1.0 = the "
+                             f"mean over 2N anchors, 2.0 = the official loss_a + loss_b).")
+        self.backbone = backbone
+        self.projector = projector if projector is not None else \
+            ProjectionHead(backbone.feature_dim, hidden_dim, proj_dim, num_layers)
+        self.tau, self.loss_scale, self.gather = float(tau), float(loss_scale), bool(gather)
 
-    def forward(self, h: torch.Tensor) -> torch.Tensor:  # (B, in_dim) -> (B, out_dim)
-        return self.net(h)
+    @property
+    def encoder(self) -> nn.Module:
+        return self.backbone
 
-
-class _BatchNormNoCentre(nn.BatchNorm1d):
-    """BN with a scale but no shift (``center=False`` on the head's last layer, whose output has no bias)."""
-
-    def __init__(self, dim: int):
-        super().__init__(dim, affine=True)
-        self.bias.requires_grad_(False)
-
-
-class SimCLR(nn.Module):
-    """f (encoder) → h, g (projector) → z. Train on z with NT-Xent; evaluate on h (the paper's §4.2)."""
-
-    def __init__(self, encoder: nn.Module, proj_dim: int = 128, hidden_dim: int | None = None, num_layers: int = 2):
-        super().__init__()
-        if not hasattr(encoder, "feature_dim"):
-            raise ValueError("SimCLR needs an encoder with a `feature_dim` attribute (e.g. sslstudy.backbones.SmallCNN).")
-        self.encoder = encoder
-        self.projector = ProjectionHead(encoder.feature_dim, hidden_dim, proj_dim, num_layers)
-
-    def forward(self, x: torch.Tensor):  # (B, C, H, W) -> h (B, feature_dim), z (B, proj_dim)
-        h = self.encoder(x)
+    def project(self, x: torch.Tensor):  # (B, C, H, W) -> h (B, feature_dim), z (B, proj_dim)
+        h = self.backbone(x)
         return h, self.projector(h)
 
-    def loss(self, x1: torch.Tensor, x2: torch.Tensor, tau: float = 0.5, gather: bool = False) -> torch.Tensor:
-        """Both views go through f and g in one batch (BN statistics over 2N images, as the official code)."""
+    def forward(self, views) -> dict:
+        if not isinstance(views, (tuple, list)) or len(views) != 2:
+            got = f"a {type(views).__name__}" + (f" of {len(views)}" if isinstance(views, (tuple, list)) else "")
+            raise ValueError(f"SimCLR.forward takes the two views (x1, x2) of a batch; got {got}.")
+        x1, x2 = views
         n = len(x1)
-        _, z = self(torch.cat([x1, x2]))                         # (2N, proj_dim)
-        return nt_xent_loss(z[:n], z[n:], tau, gather)
+        _, z = self.project(torch.cat([x1, x2]))                 # (2B, proj_dim): one batch, BN over both views
+        loss = nt_xent_loss(z[:n], z[n:], self.tau, self.gather)
+        zd = z.detach()
+        return {"loss": self.loss_scale * loss, "pos_top1": positive_rank(zd[:n], zd[n:])["top1"],
+                "z_std": normalized_std(zd)}
 
-
-def _excluded(param: torch.Tensor) -> bool:
-    return param.ndim <= 1  # every bias and BN scale/shift: the official regexes 'bias', 'batch_normalization'
-
-
-def lars_param_groups(model: nn.Module, weight_decay: float) -> list[dict]:
-    """Two parameter groups for :class:`LARS`: weights (wd + trust ratio) and BN/bias (neither).
-
-    The official ``get_optimizer`` passes ``exclude_from_weight_decay=['batch_normalization', 'bias', …]`` and
-    leaves ``exclude_from_layer_adaptation`` None, which the optimiser sets to the same list. Here a parameter
-    with ≤ 1 dimension (every bias and every BN scale/shift) is excluded.
-    """
-    decay, no_decay = [], []
-    for p in model.parameters():
-        if not p.requires_grad:
-            continue
-        (no_decay if _excluded(p) else decay).append(p)
-    return [{"params": decay, "weight_decay": weight_decay, "lars": True},
-            {"params": no_decay, "weight_decay": 0.0, "lars": False}]
-
-
-class LARS(torch.optim.Optimizer):
-    """LARS as ``lars_optimizer.py`` (``classic_momentum=True``, the default), written from scratch.
-
-    For each parameter tensor w with gradient g, per step:
-
-        g ← g + wd · w                                  (only where weight decay applies)
-        trust = η · ‖w‖ / ‖g‖  (1 if ‖w‖ = 0 or ‖g‖ = 0; only where layer adaptation applies, else 1)
-        v ← m · v + lr · trust · g                      (the lr sits inside the momentum buffer: "classic")
-        w ← w − v                                       (Nesterov: w ← w − (m · v + lr · trust · g))
-
-    Groups carry ``weight_decay`` and ``lars`` (adaptation on/off); :func:`lars_param_groups` builds them.
-    """
-
-    def __init__(self, params, lr: float, momentum: float = 0.9, weight_decay: float = 0.0, eta: float = 0.001,
-                 nesterov: bool = False):
-        if not (isinstance(lr, (int, float)) and lr >= 0):
-            raise ValueError(f"lr={lr!r} is not allowed: the learning rate must be a number >= 0.")
-        if not 0 <= momentum < 1:
-            raise ValueError(f"momentum={momentum!r} is not allowed: use a value in [0, 1).")
-        if weight_decay < 0 or eta <= 0:
-            raise ValueError(f"weight_decay={weight_decay!r} and eta={eta!r}: weight decay must be >= 0 and eta > 0.")
-        super().__init__(params, dict(lr=lr, momentum=momentum, weight_decay=weight_decay, eta=eta,
-                                      nesterov=nesterov, lars=True))
-
-    @torch.no_grad()
-    def step(self, closure=None):
-        loss = None
-        if closure is not None:
-            with torch.enable_grad():
-                loss = closure()
-        for group in self.param_groups:
-            lr, m, wd, eta = group["lr"], group["momentum"], group["weight_decay"], group["eta"]
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                g = p.grad
-                if wd:
-                    g = g.add(p, alpha=wd)                       # g + wd · w
-                trust = 1.0
-                if group["lars"]:
-                    w_norm, g_norm = p.norm(), g.norm()
-                    trust = torch.where((w_norm > 0) & (g_norm > 0), eta * w_norm / g_norm, torch.ones_like(w_norm))
-                scaled_lr = lr * trust
-                state = self.state[p]
-                if "momentum_buffer" not in state:
-                    state["momentum_buffer"] = torch.zeros_like(p)
-                v = state["momentum_buffer"]
-                v.mul_(m).add_(g * scaled_lr)                    # v ← m·v + lr·trust·g
-                update = v * m + g * scaled_lr if group["nesterov"] else v
-                p.sub_(update)
-        return loss
-
-
-def scaled_lr(base_lr: float, batch_size: int, scaling: str = "linear") -> float:
-    """``learning_rate_schedule``'s batch scaling: linear lr·B/256 or sqrt lr·√B (better at small batches)."""
-    if scaling == "linear":
-        return base_lr * batch_size / 256.0
-    if scaling == "sqrt":
-        return base_lr * math.sqrt(batch_size)
-    raise ValueError(f"Learning-rate scaling {scaling!r} is not allowed: use 'linear' or 'sqrt'.")
-
-
-def learning_rate_schedule(optimizer: torch.optim.Optimizer, base_lr: float, batch_size: int, num_examples: int,
-                           num_epochs: int, warmup_epochs: float = 10, scaling: str = "linear"):
-    """The official warm-up + cosine schedule as a ``LambdaLR`` stepped every optimiser step.
-
-    scaled = base_lr·B/256 (linear) or base_lr·√B (sqrt); warm-up steps = round(warmup_epochs·num_examples // B);
-    lr(t) = scaled·t/warmup for t < warmup, else scaled·½(1 + cos(π·(t − warmup)/(total − warmup))), with
-    total = num_examples·num_epochs // B + 1 (``get_train_steps``). Sets each group's lr to ``scaled``.
-    """
-    peak = scaled_lr(base_lr, batch_size, scaling)
-    warmup = int(round(warmup_epochs * num_examples // batch_size))
-    total = num_examples * num_epochs // batch_size + 1
-    if warmup >= total:
-        raise ValueError(f"warmup_epochs={warmup_epochs} gives {warmup} warm-up steps, not fewer than the {total} "
-                         f"training steps; use fewer warm-up epochs.")
-    for group in optimizer.param_groups:
-        group["lr"] = peak
-        group["initial_lr"] = peak
-
-    def factor(step: int) -> float:
-        if step < warmup:
-            return step / warmup
-        progress = min(1.0, (step - warmup) / (total - warmup))
-        return 0.5 * (1 + math.cos(math.pi * progress))
-
-    return torch.optim.lr_scheduler.LambdaLR(optimizer, factor)
+    def loss(self, x1: torch.Tensor, x2: torch.Tensor, tau: float | None = None, gather: bool | None = None):
+        """NT-Xent of two views (the mean over 2N anchors, without ``loss_scale``); ``tau``/``gather`` default to
+        the model's."""
+        n = len(x1)
+        _, z = self.project(torch.cat([x1, x2]))                 # (2N, proj_dim)
+        return nt_xent_loss(z[:n], z[n:], self.tau if tau is None else tau, self.gather if gather is None else gather)
