@@ -81,10 +81,10 @@ def test_stored_says_where_it_looked(tmp_path, monkeypatch, capsys):
 def test_the_converted_weeks_are_stored(capsys):
     w1, w8 = report.stored("week01_dec"), report.stored("week08_simclr")
     names1 = [r["name"] for r in w1["records"]]
-    assert [f"DEC full mode, seed {s}" for s in (0, 1, 2)] == names1[:3] and len(names1) == 6
+    assert [f"DEC full mode, seed {s}" for s in (0, 1, 2)] == names1[:3] and len(names1) >= 6
     assert {r["seed"] for r in w1["records"][:3]} == {0, 1, 2}
     assert w1["records"][0]["scores"]["DEC"]["acc"] == pytest.approx(0.8246428571428571)
-    assert len(w8["records"]) == 5 and sum(len(r["rows"]) for r in w8["records"]) == 18
+    assert len(w8["records"]) >= 5 and sum(len(r["rows"]) for r in w8["records"][:5]) == 18
     for rec in w1["records"] + w8["records"]:
         assert list(rec) == list(report.FIELDS) and rec["command"] and rec["machine"] and rec["date"]
     text = json.dumps([w1, w8])
