@@ -33,9 +33,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import config
+from .nbtools import HEADLINE_PREFIX as HEADLINE_PREFIX  # one prefix, re-exported
+from .nbtools import headline
 
 SCHEMA = 1
-HEADLINE_PREFIX = "[headline]"
 FIELDS = ("schema", "name", "notebook", "headline", "settings", "seed", "mode", "threads", "torch", "device",
           "date", "wall_seconds", "scores", "rows", "command", "machine", "notes")
 #: Fields ``record`` fills from the environment; a keyword argument of the same name overrides it.
@@ -359,7 +360,7 @@ def emit(rec: dict) -> Path | None:
     is set, write the record to ``<SSL_RECORD_DIR>/<notebook or name>.json``; returns that path or None."""
     rec = _check_record(rec)
     if rec.get("headline"):
-        print(f"{HEADLINE_PREFIX} {rec['headline']}")
+        headline(rec["headline"])
     folder = os.environ.get("SSL_RECORD_DIR", "").strip()
     if not folder:
         return None

@@ -20,14 +20,11 @@ import json
 import re
 from pathlib import Path
 
+from .nbtools import _src
+
 ROUTE_MARK = "**Presenter's route (45 min)**"
 SLIDE_TYPES = ("slide", "subslide", "fragment", "skip", "notes", "-")
 PLUMBING_TAG = "plumbing"
-
-
-def _src(cell) -> str:
-    s = cell.get("source", "")
-    return "".join(s) if isinstance(s, list) else s
 
 
 def _rule(cell) -> str:
