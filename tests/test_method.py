@@ -149,3 +149,26 @@ def test_method_interface_errors():
     with pytest.raises(ValueError, match="modules=\\{'method': ...\\} is not allowed"):
         train.fit_method(m, data.TensorLoader(torch.randn(4, 2), 2), 1, torch.optim.SGD(m.parameters(), lr=0.1),
                          modules={"method": m})
+
+
+def test_fit_method_hands_the_whole_batch_to_a_method_that_takes_it():
+    """``takes_batch = True``: forward gets data.Batch with x = the views and the samples' idx (DeepCluster)."""
+    seen = []
+
+    class Indexed(Method):
+        takes_batch = True
+
+        def __init__(self):
+            super().__init__()
+            self.backbone = nn.Linear(4, 2)
+
+        def forward(self, batch):
+            assert isinstance(batch, data.Batch)
+            seen.append(batch.idx.clone())
+            return {"loss": self.backbone(batch.x[0]).pow(2).mean()}
+
+    x = torch.randn(8, 4)
+    method = Indexed()
+    opt = torch.optim.SGD(method.parameters(), lr=0.1)
+    train.fit_method(method, data.TensorLoader(x, 4, shuffle=False), 1, opt, views=lambda t: (t, t), progress=False)
+    assert [s.tolist() for s in seen] == [[0, 1, 2, 3], [4, 5, 6, 7]]

@@ -56,6 +56,10 @@ class Method(nn.Module):
     """
 
     backbone: nn.Module
+    #: False: ``forward`` gets the views (or ``batch.x``). True: it gets the whole :class:`sslstudy.data.Batch`
+    #: with ``x`` replaced by the views, so it can use ``batch.idx`` (the samples' positions in the dataset:
+    #: DeepCluster's pseudo-labels, DEC's target rows) and ``batch.y``.
+    takes_batch: bool = False
 
     def forward(self, views) -> dict:
         """One step's ``{"loss": scalar tensor, **diagnostics}`` from a batch of views."""

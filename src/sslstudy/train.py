@@ -61,7 +61,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from . import config
+from . import config, data
 
 
 class StopTraining(Exception):
@@ -480,7 +480,8 @@ def fit_method(method, loader, num_epochs: int, optimizer, *, views=None, transf
     """Train a :class:`sslstudy.method.Method` with :func:`fit`.
 
     Each step computes ``method(views(batch.x))`` (``views`` returns a tuple/list of view tensors, e.g.
-    ``augment.TwoViews(t)`` or ``augment.MultiCrop(...)``; without ``views`` the method gets ``batch.x``), with
+    ``augment.TwoViews(t)`` or ``augment.MultiCrop(...)``; without ``views`` the method gets ``batch.x``; a method
+    with ``takes_batch = True`` gets the whole batch with ``x`` replaced by the views), with
     ``transform`` (e.g. normalisation) applied to each view; the views are made outside autocast. The method's
     hooks run before the caller's hooks of the same kind: ``on_fit_start(loader, trainer)``,
     ``on_epoch_start(epoch, trainer)``, ``before_step(step)``, ``after_step(step)`` (as ``on_step``). The method
@@ -496,6 +497,8 @@ def fit_method(method, loader, num_epochs: int, optimizer, *, views=None, transf
                 if transform is not None:
                     v = type(v)(transform(t) for t in v) if isinstance(v, (list, tuple)) else transform(v)
             x = v
+        if getattr(method, "takes_batch", False):
+            return method(data.Batch(x, batch.y, batch.idx))
         return method(x)
 
     extra = fit_kwargs.pop("modules", None) or {}
