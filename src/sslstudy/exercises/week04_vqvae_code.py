@@ -13,24 +13,16 @@ from . import exercise
           hint="p = torch.bincount(indices.flatten(), minlength=num_codes).float(); p = p / p.sum(); "
                "then math.exp(-(p * torch.log(p + 1e-10)).sum()).")
 def perplexity(answer, indices: torch.Tensor, num_codes: int) -> bool:
+    from sslstudy.methods.vqvae import codes_used, perplexity_of
+
     value = float(answer)
-    p = torch.bincount(indices.flatten(), minlength=num_codes).float()
-    p = p / p.sum()
-    entropy = float(-(p * torch.log(p + 1e-10)).sum())
-    if abs(value - entropy) < 1e-4 and abs(entropy - math.exp(entropy)) > 1e-3:
+    perplexity = float(perplexity_of(indices, num_codes))
+    entropy = math.log(perplexity)
+    if abs(value - entropy) < 1e-4 and abs(entropy - perplexity) > 1e-3:
         raise AssertionError("that is the entropy (in nats); the perplexity is its exponential.")
-    if abs(value - float((p > 0).sum())) < 1e-6 and abs(value - math.exp(entropy)) > 1e-3:
+    if abs(value - codes_used(indices, num_codes)) < 1e-6 and abs(value - perplexity) > 1e-3:
         raise AssertionError("that is the number of codes used; the perplexity weighs each code by its frequency.")
-    return abs(value - math.exp(entropy)) < 1e-3 * max(1.0, math.exp(entropy))
-
-
-def _ema_step(N, m, z, k, gamma, eps):
-    K = len(N)
-    onehot = F.one_hot(k, K).float()                                     # (n, K)
-    N = gamma * N + (1 - gamma) * onehot.sum(0)
-    m = gamma * m + (1 - gamma) * onehot.T @ z
-    n = N.sum()
-    return m / ((N + eps) / (n + K * eps) * n)[:, None]
+    return abs(value - perplexity) < 1e-3 * max(1.0, perplexity)
 
 
 @exercise("week04_vqvae_code.ema_step",
@@ -45,7 +37,13 @@ def ema_step(answer, N, m, z, k, gamma, eps) -> bool:
     unsmoothed = (gamma * m + (1 - gamma) * onehot.T @ z) / (gamma * N + (1 - gamma) * onehot.sum(0))[:, None]
     if torch.allclose(answer, unsmoothed, atol=1e-5):
         raise AssertionError("close: now Laplace-smooth the counts before dividing (Sonnet's ε).")
-    return torch.allclose(answer, _ema_step(N, m, z, k, gamma, eps), atol=1e-5)
+    from sslstudy.methods.vqvae import VectorQuantizerEMA
+
+    vq = VectorQuantizerEMA(num_codes=K, code_dim=m.shape[1], decay=gamma, eps=eps, debias=False)   # as the exercise
+    vq.ema_count.copy_(N)
+    vq.ema_sum.copy_(m)
+    vq.ema_update(z, k)                                                   # the course's own EMA step
+    return torch.allclose(answer, vq.embedding, atol=1e-5)
 
 
 @exercise("week04_vqvae_code.compression",
