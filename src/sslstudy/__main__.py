@@ -1,4 +1,4 @@
-"""Command line: ``python -m sslstudy {run,course,data,export,colab-links,strip,slides}``."""
+"""Command line: ``python -m sslstudy {run,course,data,export,colab-links,strip,slides,train}``."""
 from __future__ import annotations
 
 import argparse
@@ -6,6 +6,11 @@ import sys
 
 
 def main(argv=None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["train"]:                          # its own options: python -m sslstudy train --help
+        from . import scale
+
+        return scale.main(argv[1:])
     p = argparse.ArgumentParser(prog="python -m sslstudy", description="The course's command line.")
     sub = p.add_subparsers(dest="cmd", required=True)
     r = sub.add_parser("run", help="execute one notebook with papermill parameters (e.g. -p mode full)")
@@ -32,6 +37,8 @@ def main(argv=None) -> int:
     sub.add_parser("strip", help="remove outputs from every notebook")
     sl = sub.add_parser("slides", help="the presenter's route and slide metadata of every notebook")
     sl.add_argument("--stamp", action="store_true", help="give every cell a slide type (headings → slides)")
+    sub.add_parser("train", help="train a method for real, on one GPU or many under torchrun "
+                                 "(python -m sslstudy train --help)")
     args = p.parse_args(argv)
 
     from . import nbtools

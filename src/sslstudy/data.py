@@ -469,12 +469,36 @@ class TensorLoader:
 
     Shuffling draws from the loader's own ``torch.Generator`` (seeded), whose state is part of
     :meth:`state_dict`, so a resumed training run sees exactly the same batches.
+
+    **Several processes** (``torch.distributed``, e.g. under ``torchrun``): ``batch_size`` is the *global* batch
+    and ``rank`` / ``world_size`` shard it, as ``DistributedSampler`` does for a ``DataLoader``. Every process
+    draws the same permutation from the same seed (reshuffled every epoch), cuts it into the same global batches,
+    and yields only its contiguous ``batch_size // world_size`` rows of each (``idx`` stays the position in the
+    whole dataset). Concatenating the processes' batches in rank order therefore gives exactly the batch a single
+    process yields, whatever the number of processes. ``rank=None`` / ``world_size=None`` take the values of the
+    current process group (one process when there is none).
     """
 
     def __init__(self, data: "ImageData | torch.Tensor", batch_size: int, shuffle: bool = True, drop_last: bool = True,
-                 device=None, seed: int = 0):
+                 device=None, seed: int = 0, rank: int | None = None, world_size: int | None = None):
         if not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
             raise ValueError(f"batch_size={batch_size!r} is not allowed: it must be a positive integer.")
+        from . import distributed
+
+        world_size = distributed.world_size() if world_size is None else world_size
+        rank = distributed.rank() if rank is None else rank
+        if not isinstance(world_size, (int, np.integer)) or world_size < 1:
+            raise ValueError(f"world_size={world_size!r} is not allowed: it must be a positive integer.")
+        if not isinstance(rank, (int, np.integer)) or not 0 <= rank < world_size:
+            raise ValueError(f"rank={rank!r} is not allowed: it must be an integer in [0, {world_size - 1}].")
+        if batch_size % world_size:
+            fit = batch_size - batch_size % world_size or world_size
+            raise ValueError(f"batch_size={batch_size} is not allowed with {world_size} processes: the global batch "
+                             f"must be a multiple of the number of processes (e.g. {fit}).")
+        if world_size > 1 and not drop_last:
+            raise ValueError("drop_last=False is not allowed with several processes: every process must take the same "
+                             "number of steps (a last, smaller batch could not be split evenly).")
+        self.rank, self.world_size = int(rank), int(world_size)
         if drop_last and batch_size > len(data):
             raise ValueError(f"batch_size={batch_size} is larger than the dataset ({len(data)} samples) with drop_last=True; use a smaller batch.")
         if isinstance(data, torch.Tensor):
@@ -492,12 +516,20 @@ class TensorLoader:
         n = len(self.x)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
+    @property
+    def local_batch_size(self) -> int:
+        """The rows each process gets per step: ``batch_size // world_size``."""
+        return self.batch_size // self.world_size
+
     def __iter__(self):
         n = len(self.x)
         order = torch.randperm(n, generator=self.generator) if self.shuffle else torch.arange(n)
         order = order.to(self.device)
+        lo, hi = self.rank * self.local_batch_size, (self.rank + 1) * self.local_batch_size
         for b in range(len(self)):
-            idx = order[b * self.batch_size:(b + 1) * self.batch_size]
+            idx = order[b * self.batch_size:(b + 1) * self.batch_size]      # the global batch
+            if self.world_size > 1:
+                idx = idx[lo:hi]                                             # this process's shard of it
             xb = self.x[idx]
             yield Batch(to_float(xb), self.y[idx], idx)
 

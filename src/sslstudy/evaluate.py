@@ -55,6 +55,31 @@ def extract_features(encoder: torch.nn.Module, x, batch_size: int = 512, device=
 
 
 @torch.no_grad()
+def extract_features_sharded(encoder: torch.nn.Module, x, batch_size: int = 512, device=None,
+                             transform=None) -> torch.Tensor:
+    """:func:`extract_features` split over the processes of a ``torch.distributed`` run: each process computes
+    the features of its contiguous share of the rows (``ceil(N / world)``), and the shares are gathered, so every
+    process returns the features of all ``N`` rows in order (a kNN monitor over every image, the work divided).
+    One process: exactly :func:`extract_features`."""
+    from . import distributed
+
+    if not distributed.is_dist():
+        return extract_features(encoder, x, batch_size, device, transform)
+    from .data import ImageData
+
+    images = x.x if isinstance(x, ImageData) else x
+    n, world, r = len(images), distributed.world_size(), distributed.rank()
+    per = -(-n // world)
+    share = images[r * per:min((r + 1) * per, n)]
+    mine = extract_features(encoder, share, batch_size, device, transform) if len(share) else torch.zeros(0, 0)  # (≤per, D)
+    dim = torch.tensor([mine.shape[1] if len(mine) else -1])
+    torch.distributed.all_reduce(dim, op=torch.distributed.ReduceOp.MAX)
+    padded = torch.zeros(per, int(dim), dtype=torch.float32)
+    padded[:len(mine)] = mine
+    return distributed.all_gather_no_grad(padded)[:n]       # (N, D), every process
+
+
+@torch.no_grad()
 def knn_predict(feat: torch.Tensor, bank: torch.Tensor, bank_labels: torch.Tensor, num_classes: int,
                 k: int = KNN_K, t: float = KNN_T) -> torch.Tensor:
     """Weighted kNN scores ``(B, C)`` for L2-normalised ``feat`` (B, D) against ``bank`` (N, D).
@@ -169,6 +194,8 @@ class KNNMonitor:
     """A per-epoch callback for :func:`sslstudy.train.fit`: kNN accuracy of ``encoder`` on ``test``.
 
     The bank is ``train`` (labels used only for the vote, never for training). Returns ``{"knn": acc}``.
+    Under ``torch.distributed`` every process extracts the features of its share of the images and they are
+    gathered (:func:`extract_features_sharded`), so the accuracy is over all of them, the same in every process.
     """
 
     def __init__(self, encoder, train, test, transform=None, k: int = KNN_K, t: float = KNN_T, every: int = 1,
@@ -179,7 +206,7 @@ class KNNMonitor:
     def __call__(self, epoch: int, **_) -> dict:
         if (epoch + 1) % self.every:
             return {}
-        ftr = extract_features(self.encoder, self.train, self.batch_size, transform=self.transform)
-        fte = extract_features(self.encoder, self.test, self.batch_size, transform=self.transform)
+        ftr = extract_features_sharded(self.encoder, self.train, self.batch_size, transform=self.transform)
+        fte = extract_features_sharded(self.encoder, self.test, self.batch_size, transform=self.transform)
         return {"knn": knn_accuracy(ftr, self.train.y, fte, self.test.y, self.k, self.t, self.train.num_classes)}
 

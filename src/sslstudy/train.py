@@ -38,6 +38,13 @@ configuration on the very same data, never from a different one. Files are writt
 moved, so an interrupted write never destroys the previous checkpoint. The RNG states (python, numpy, torch,
 CUDA, the loader's generator) are saved too, so on CPU a resumed run equals an uninterrupted one exactly.
 
+Several processes (``torch.distributed`` initialised, e.g. under ``torchrun``; see ``sslstudy.scale``): the loop
+is the same in every process. :func:`fit_method` wraps the method in ``DistributedDataParallel`` (gradients
+averaged over the processes during ``backward``); the loader shards each global batch
+(:class:`~sslstudy.data.TensorLoader`); the epoch's logged means are averaged over the processes; rank 0 alone
+shows progress, prints and writes the checkpoint (with every process's RNG state), the others wait for it, and
+every process reads it on resume.
+
 Resuming and optimisers created by a hook: every optimiser in ``trainer.optimizers`` at the end of an epoch is
 saved. On resume, the states of the optimisers that exist when the checkpoint is read (those passed as
 ``optimizer=``, or made by ``on_fit_start``) are loaded; an optimiser that an ``on_epoch_start`` hook creates
@@ -61,7 +68,7 @@ from typing import Callable
 import numpy as np
 import torch
 
-from . import config, data
+from . import config, data, distributed
 
 
 class StopTraining(Exception):
@@ -267,14 +274,25 @@ def _load_checkpoint(trainer: Trainer, cfg: dict) -> None:
         obj.load_state_dict(state["extra"][k])
     if hasattr(trainer.loader, "load_state_dict") and state.get("loader") is not None:
         trainer.loader.load_state_dict(state["loader"])
-    _set_rng_state(state["rng"])
+    ranks = state.get("rng_ranks")                     # one RNG state per process (several processes)
+    own = distributed.rank() if ranks is not None and len(ranks) == distributed.world_size() else None
+    _set_rng_state(ranks[own] if own is not None else state["rng"])
     trainer.history = History(state["history"]["rows"], state["history"]["steps"])
     trainer.start_epoch = trainer.history.resumed_from = state["epoch"] + 1
     trainer.step = trainer.start_epoch * len(trainer.loader)
-    print(f"Resumed '{trainer.name}' from {path} after epoch {trainer.start_epoch}/{trainer.num_epochs}.")
+    if distributed.rank() == 0:
+        print(f"Resumed '{trainer.name}' from {path} after epoch {trainer.start_epoch}/{trainer.num_epochs}.")
 
 
 def _save_checkpoint(trainer: Trainer, cfg: dict, epoch: int) -> None:
+    """Rank 0 writes (with every process's RNG state when there are several); the others wait until it is done."""
+    ranks = None
+    if distributed.is_dist():
+        ranks = [None] * distributed.world_size()
+        torch.distributed.all_gather_object(ranks, _rng_state())
+        if distributed.rank() != 0:
+            torch.distributed.barrier()
+            return
     atomic_save({
         "epoch": epoch, "config": _jsonable(cfg),
         "modules": {k: m.state_dict() for k, m in trainer.modules.items()},
@@ -283,8 +301,10 @@ def _save_checkpoint(trainer: Trainer, cfg: dict, epoch: int) -> None:
         "scaler": trainer.scaler.state_dict() if trainer.scaler.is_enabled() else None,
         "extra": {k: obj.state_dict() for k, obj in trainer.extra_state.items()},
         "loader": trainer.loader.state_dict() if hasattr(trainer.loader, "state_dict") else None,
-        "rng": _rng_state(), "history": trainer.history.state_dict(),
+        "rng": _rng_state(), "rng_ranks": ranks, "history": trainer.history.state_dict(),
     }, trainer.path)
+    if ranks is not None:
+        torch.distributed.barrier()
 
 
 # ------------------------------------------------------------------------------------------ one step, one epoch
@@ -347,7 +367,17 @@ def _run_epoch(trainer: Trainer, step_fn: Callable, hooks: dict, progress: _Prog
         stop = stop or _fire(hooks["on_step"], step=trainer.step, epoch=epoch, loss=lv, trainer=trainer)
         if stop is not None:
             break
-    return {"epoch": epoch + 1, **{k: v / max(n, 1) for k, v in sums.items()}}, stop
+    return {"epoch": epoch + 1, **{k: v / max(n, 1) for k, v in _sum_over_processes(sums).items()}}, stop
+
+
+def _sum_over_processes(sums: dict) -> dict:
+    """Several processes: each logged sum averaged over the processes (every process logs the same keys)."""
+    if not distributed.is_dist() or not sums:
+        return sums
+    keys = sorted(sums)
+    v = torch.tensor([sums[k] for k in keys], dtype=torch.float64)
+    torch.distributed.all_reduce(v)
+    return {k: float(x) / distributed.world_size() for k, x in zip(keys, v)}
 
 
 # ------------------------------------------------------------------------------------------ progress and logs
@@ -367,6 +397,8 @@ class _Progress:
 
         self.trainer, self.eta, self.tqdm = trainer, eta, tqdm
         self.quiet = config.in_ci() if progress is None else not progress
+        self.silent = distributed.rank() != 0             # several processes: rank 0 alone reports
+        self.quiet = self.quiet or self.silent
         self.steps_per_epoch = len(trainer.loader)
         self.total = trainer.num_epochs * self.steps_per_epoch
         self.bar = tqdm(total=self.total, initial=trainer.step, desc=desc or trainer.name, disable=self.quiet,
@@ -395,13 +427,13 @@ class _Progress:
         rate = (self.n - 1) / max(now - self.t1, 1e-9)
         left = self.total - self.trainer.step
         seconds = left / rate
-        if self.eta or seconds > 120 or config.get_mode() == "full":
+        if not self.silent and (self.eta or seconds > 120 or config.get_mode() == "full"):
             speed = f"{rate:.1f}" if rate >= 1 else f"{rate:.2g}"
             self.tqdm.write(f"{self.trainer.name}: expected ≈ {_duration(seconds)}: {speed} steps/s × {left:,} steps left")
 
     def epoch_done(self, row: dict) -> None:
         epoch, num_epochs = row["epoch"], self.trainer.num_epochs
-        if self.quiet and (epoch == num_epochs or epoch % max(1, num_epochs // 5) == 0):
+        if self.quiet and not self.silent and (epoch == num_epochs or epoch % max(1, num_epochs // 5) == 0):
             print(f"{self.trainer.name}: epoch {epoch}/{num_epochs} " + " ".join(
                 f"{k}={v:.4f}" for k, v in row.items() if k not in ("epoch",) and isinstance(v, float)))
 
@@ -465,7 +497,8 @@ def fit(step_fn: Callable, loader, num_epochs: int, optimizer, *, modules, sched
                 history.last_epoch = epoch
             if stop is not None:
                 history.stopped = stop
-                print(f"{name}: stopped at epoch {epoch + 1}, step {trainer.step}: {stop}")
+                if distributed.rank() == 0:
+                    print(f"{name}: stopped at epoch {epoch + 1}, step {trainer.step}: {stop}")
                 break
             progress.epoch_done(row)
             if trainer.path is not None:
@@ -476,7 +509,8 @@ def fit(step_fn: Callable, loader, num_epochs: int, optimizer, *, modules, sched
     return history
 
 
-def fit_method(method, loader, num_epochs: int, optimizer, *, views=None, transform=None, **fit_kwargs) -> History:
+def fit_method(method, loader, num_epochs: int, optimizer, *, views=None, transform=None, ddp: bool | None = None,
+               ddp_kwargs: dict | None = None, **fit_kwargs) -> History:
     """Train a :class:`sslstudy.method.Method` with :func:`fit`.
 
     Each step computes ``method(views(batch.x))`` (``views`` returns a tuple/list of view tensors, e.g.
@@ -488,7 +522,20 @@ def fit_method(method, loader, num_epochs: int, optimizer, *, views=None, transf
     is checkpointed as ``modules={"method": method}`` (more modules may be given in ``modules=``), so its
     buffers and submodules (queues, target networks, prototypes) resume with it. Other keyword arguments go to
     :func:`fit`; ``name`` defaults to the method's class name in lower case.
+
+    Several processes (``torch.distributed`` initialised; ``ddp=None`` or True): each step's forward runs through
+    ``DistributedDataParallel(method, **ddp_kwargs)``, which broadcasts rank 0's parameters and buffers at the
+    start and averages the gradients during ``backward``; the hooks and the checkpoint see the method itself.
+    ``ddp=False`` leaves gradient synchronisation to the caller.
     """
+    model = method
+    if distributed.is_dist() and ddp is not False:
+        from torch.nn.parallel import DistributedDataParallel
+
+        dev = next(method.parameters()).device
+        model = DistributedDataParallel(method, device_ids=[dev] if dev.type == "cuda" else None,
+                                        **(ddp_kwargs or {}))
+
     def step(batch):
         x = batch.x if hasattr(batch, "x") else batch[0]
         if views is not None or transform is not None:
@@ -498,8 +545,8 @@ def fit_method(method, loader, num_epochs: int, optimizer, *, views=None, transf
                     v = type(v)(transform(t) for t in v) if isinstance(v, (list, tuple)) else transform(v)
             x = v
         if getattr(method, "takes_batch", False):
-            return method(data.Batch(x, batch.y, batch.idx))
-        return method(x)
+            return model(data.Batch(x, batch.y, batch.idx))
+        return model(x)
 
     extra = fit_kwargs.pop("modules", None) or {}
     if "method" in extra:

@@ -1,0 +1,301 @@
+"""``python -m sslstudy train``: the course's methods trained for real, on one process or many (DDP).
+
+The notebooks teach at a small budget; this command runs the very same method modules
+(``sslstudy.methods.*``) with each method's **full-mode settings as its defaults** (printed, and stored in the
+run record), on one CPU or GPU, or on several processes under ``torchrun``::
+
+    python -m sslstudy train --method simclr --dataset cifar10                       # one GPU (or CPU)
+    torchrun --nproc_per_node 4 -m sslstudy train --method simclr --batch-size 512  # 4 GPUs, 128 per GPU
+    python -m sslstudy train --method simclr --mode fast                            # the smoke run CI uses
+
+What several processes change, and where it lives:
+
+- the data: :class:`sslstudy.data.TensorLoader` shards every global batch (``--batch-size`` is the global
+  batch), reshuffled each epoch from the seed, identically in every process;
+- the gradients: :func:`sslstudy.train.fit_method` wraps the method in ``DistributedDataParallel``;
+- BatchNorm: ``SyncBatchNorm`` on CUDA where the official recipe uses it (PyTorch's SyncBatchNorm does not run on
+  CPU; on CPU each process normalises over its own shard, as the official code without SyncBN);
+- the methods' own distributed pieces: SimCLR's negatives gathered from every process
+  (``gather=True`` → :func:`sslstudy.distributed.all_gather_with_grad`);
+- the kNN monitor: features of every image, computed in shares and gathered
+  (:func:`sslstudy.evaluate.extract_features_sharded`);
+- checkpoints: written by rank 0 at the end of every epoch into ``--out``, read by every process, so running
+  the same command again resumes a killed run; progress and logs come from rank 0 only; rank 0 writes the run
+  record (:mod:`sslstudy.report`) to ``--out/record.json`` at the end.
+
+The learning rate follows each official recipe's rule for the global batch ``B`` (printed with the settings):
+SimCLR's LARS ``lr = base_lr · B / 256``.
+
+Every problem with the input (an unknown method, a batch that the processes cannot share evenly, a dataset that
+is not there, a knob that does not exist) is one sentence, raised before any process starts training.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+import torch
+
+from . import augment, backbones, config, data, distributed, evaluate, optim, report, train
+
+# ------------------------------------------------------------------------------------------ the recipes
+ff = config.ff
+
+
+@dataclasses.dataclass
+class Built:
+    """What a recipe's ``build`` returns: the method and how to train it."""
+    method: torch.nn.Module
+    optimizer: object
+    scheduler: object = None
+    views: Callable | None = None
+    fit_kwargs: dict = dataclasses.field(default_factory=dict)
+
+
+@dataclasses.dataclass
+class Recipe:
+    """A method's defaults (``ff(fast, full)``), its learning-rate rule and how to build it."""
+    knobs: dict
+    build: Callable                # build(S, ctx) -> Built; ctx: channels, size, n_train, steps_per_epoch, device
+    lr_rule: str
+    week: str
+    sync_bn: bool = True           # the official multi-GPU recipe normalises over the global batch
+    check: Callable | None = None  # check(S, world) -> None: method-specific input errors (one sentence)
+
+
+def _backbone(S, channels: int) -> torch.nn.Module:
+    if S.backbone == "small_cnn":
+        return backbones.SmallCNN(channels)
+    return backbones.ResNet18Cifar(channels, zero_init_residual=S["zero_init_residual"] if "zero_init_residual" in S
+                                   else False)
+
+
+def _build_simclr(S, ctx) -> Built:
+    from .methods.simclr import SimCLR
+
+    method = SimCLR(_backbone(S, ctx["channels"]), tau=S.tau, proj_dim=S.proj_dim, loss_scale=S.loss_scale,
+                    gather=True).to(ctx["device"])
+    norm = data.MEAN_STD[S.dataset]
+    views = augment.TwoViews(augment.simclr(ctx["size"], strength=S.color_strength, blur=S.blur, normalize=norm))
+    if S.optimizer != "lars":
+        return Built(method, optim.make_optimizer(method, S.optimizer, S.lr, weight_decay=S.weight_decay), None, views)
+    peak = optim.scaled_lr(S.lr, S.batch_size, "linear")        # the global batch: lr = base · B / 256
+    opt = optim.make_optimizer(method, "lars", peak, momentum=0.9, weight_decay=S.weight_decay)
+    steps = ctx["steps_per_epoch"]
+    sched = optim.warmup_cosine(opt, total_steps=steps * S.epochs, warmup_steps=round(S.warmup_epochs * steps),
+                                peak_lr=peak)
+    return Built(method, opt, sched, views)
+
+
+COMMON = {
+    "dataset": "cifar10",
+    "n_train": ff(512, None),                       # None: the whole training split
+    "n_test": ff(256, None),
+    "backbone": ff("small_cnn", "resnet18"),
+    "knn_every": ff(1, 5),
+}
+
+RECIPES: dict[str, Recipe] = {
+    # week08_simclr/08_simclr_code_analysis.ipynb, full mode (google-research/simclr's CIFAR-10 README command)
+    "simclr": Recipe(
+        knobs={**COMMON, "epochs": ff(2, 200), "batch_size": ff(64, 512), "optimizer": ff("adam", "lars"),
+               "lr": ff(2e-3, 1.0), "weight_decay": ff(1e-6, 1e-4), "warmup_epochs": ff(0, 10),
+               "loss_scale": ff(1.0, 2.0), "tau": 0.5, "proj_dim": 128, "color_strength": 0.5, "blur": False,
+               "zero_init_residual": ff(False, True)},
+        build=_build_simclr, week="week08_simclr",
+        lr_rule="LARS, lr = base_lr · B / 256 (linear scaling; google-research/simclr run.py), warm-up 10 "
+                "epochs, then cosine; with --optimizer adam the lr is used as given"),
+}
+
+
+# ------------------------------------------------------------------------------------------ arguments
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m sslstudy train", description=__doc__.split("\n\n")[0])
+    p.add_argument("--method", required=True, help=f"one of {', '.join(RECIPES)}")
+    p.add_argument("--mode", default="full", help="full (default: the method's full-mode settings) or fast (a "
+                                                  "smoke run: tiny data, 2 epochs)")
+    p.add_argument("--dataset", help="mnist, fashion_mnist or cifar10 (default cifar10)")
+    p.add_argument("--backbone", help="small_cnn or resnet18 (the CIFAR ResNet-18)")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--batch-size", type=int, help="the global batch, shared by the processes")
+    p.add_argument("--lr", type=float, help="the base learning rate (before the recipe's batch scaling)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--set", nargs="+", default=[], metavar="KNOB=VALUE",
+                   help="any other knob of the method's settings, e.g. --set tau=0.2 n_train=4000")
+    p.add_argument("--out", default="runs", help="checkpoints and the run record go to OUT/<method>-<dataset>/")
+    p.add_argument("--stop-after-epochs", type=int, default=None,
+                   help="stop as if killed after this many epochs (a resume test); the next run resumes")
+    p.add_argument("--amp", choices=("auto", "on", "off"), default="auto",
+                   help="mixed precision (auto: on CUDA; bf16 where supported)")
+    p.add_argument("--channels-last", action="store_true", help="channels_last memory format (CUDA)")
+    p.add_argument("--compile", action="store_true", help="torch.compile the backbone (nn.Module.compile)")
+    return p
+
+
+def _value(text: str):
+    """``--set`` values: JSON or a Python literal where possible (``0.2``, ``true``, ``None``, ``[0.2, 1]``),
+    else the text itself (``lars``)."""
+    import ast
+
+    for parse in (json.loads, ast.literal_eval):
+        try:
+            return parse(text)
+        except (ValueError, SyntaxError):
+            pass
+    return text
+
+
+def resolve(args, world: int) -> tuple[Recipe, config.Settings]:
+    """The settings of this run from the recipe, the mode and the command line; every input error is one
+    sentence (ValueError) here, before any process starts."""
+    if args.method not in RECIPES:
+        raise ValueError(f"--method {args.method!r} is not allowed: it must be one of {', '.join(RECIPES)}.")
+    if args.mode not in ("fast", "full"):
+        raise ValueError(f"--mode {args.mode!r} is not allowed: it must be fast or full.")
+    recipe = RECIPES[args.method]
+    S = config.Settings(f"train.{args.method}", args.mode, args.seed, recipe.knobs, verbose=False)
+    given = {"dataset": args.dataset, "backbone": args.backbone, "epochs": args.epochs,
+             "batch_size": args.batch_size, "lr": args.lr}
+    for item in args.set:
+        if "=" not in item:
+            raise ValueError(f"--set {item!r} is not allowed: write KNOB=VALUE, e.g. tau=0.2.")
+        k, v = item.split("=", 1)
+        given[k.strip()] = _value(v.strip())
+    given = {k: v for k, v in given.items() if v is not None}
+    unknown = sorted(set(given) - set(S))
+    if unknown:
+        raise ValueError(f"The knob {unknown[0]!r} does not exist for {args.method}: its knobs are "
+                         f"{', '.join(sorted(S))}.")
+    knobs = {**S.as_dict(), **given}
+    if knobs["dataset"] not in ("mnist", "fashion_mnist", "cifar10"):
+        raise ValueError(f"--dataset {knobs['dataset']!r} is not allowed: it must be mnist, fashion_mnist or cifar10.")
+    if knobs["backbone"] not in ("small_cnn", "resnet18"):
+        raise ValueError(f"--backbone {knobs['backbone']!r} is not allowed: it must be small_cnn or resnet18.")
+    for k in ("epochs", "batch_size"):
+        if isinstance(knobs[k], bool) or not isinstance(knobs[k], int) or knobs[k] < 1:
+            raise ValueError(f"--{k.replace('_', '-')} {knobs[k]!r} is not allowed: it must be a positive integer.")
+    if knobs["batch_size"] % world:
+        raise ValueError(f"--batch-size {knobs['batch_size']} is not allowed with {world} processes: the global "
+                         f"batch must be a multiple of the number of processes.")
+    if data.locate(knobs["dataset"]) is None:
+        raise ValueError(f"The dataset {knobs['dataset']!r} is not there: put it in SSL_DATA_DIR or run "
+                         f"`python -m sslstudy data --download {knobs['dataset']}` first.")
+    if given:
+        import contextlib
+        import io
+
+        with contextlib.redirect_stdout(io.StringIO()):  # the table marks the changed knobs with *
+            S.update(**given)
+    if recipe.check is not None:
+        recipe.check(S, world)
+    return recipe, S
+
+
+# ------------------------------------------------------------------------------------------ processes
+def _world_from_env() -> tuple[int, int, int]:
+    """(rank, local rank, world size) as torchrun sets them; (0, 0, 1) for a plain run."""
+    return int(os.environ.get("RANK", 0)), int(os.environ.get("LOCAL_RANK", 0)), int(os.environ.get("WORLD_SIZE", 1))
+
+
+def _start_processes(local_rank: int, world: int) -> torch.device:
+    cuda = torch.cuda.is_available()
+    device = torch.device(f"cuda:{local_rank}") if cuda else torch.device("cpu")
+    if cuda:
+        torch.cuda.set_device(device)
+    if world > 1:
+        torch.distributed.init_process_group("nccl" if cuda else "gloo")
+    if not cuda and "SSL_THREADS" not in os.environ:     # several CPU processes share the cores
+        local = int(os.environ.get("LOCAL_WORLD_SIZE", world))
+        torch.set_num_threads(max(1, (os.cpu_count() or 1) // local))
+    return device
+
+
+def _load_data(S):
+    train_set, test_set = data.load_splits(S.dataset)
+    if S.n_train is not None and S.n_train < len(train_set):
+        train_set = data.balanced_subset(train_set, S.n_train, seed=S.seed)
+    if S.n_test is not None and S.n_test < len(test_set):
+        test_set = data.balanced_subset(test_set, S.n_test, seed=0)
+    return train_set, test_set
+
+
+def run(args) -> dict | None:
+    """Train one method as ``args`` say (in this process; under torchrun, in each). Returns the run record on
+    rank 0 (None on the others)."""
+    rank, local_rank, world = _world_from_env()
+    recipe, S = resolve(args, world)                     # every input error before any process starts
+    device = _start_processes(local_rank, world)
+    try:
+        return _train(args, recipe, S, device, rank, world)
+    finally:
+        if distributed.is_dist():
+            torch.distributed.destroy_process_group()
+
+
+def _train(args, recipe: Recipe, S, device, rank: int, world: int) -> dict | None:
+    t_start = time.perf_counter()
+    say = print if rank == 0 else (lambda *a, **k: None)
+    config.seed_everything(S.seed + rank)                # augmentations differ between processes
+    train_set, test_set = _load_data(S)
+    loader = data.TensorLoader(train_set, S.batch_size, device=device, seed=S.seed)
+    ctx = {"channels": train_set.shape[0], "size": train_set.shape[-1], "n_train": len(train_set),
+           "steps_per_epoch": len(loader), "device": device, "world": world}
+    torch.manual_seed(S.seed)                            # the same initial weights everywhere (DDP checks it)
+    built = recipe.build(S, ctx)
+    method = built.method
+    if device.type == "cuda" and world > 1 and recipe.sync_bn:
+        torch.nn.SyncBatchNorm.convert_sync_batchnorm(method)
+    if args.channels_last and device.type == "cuda":
+        method.to(memory_format=torch.channels_last)
+    if args.compile:
+        method.backbone.compile()
+    out = Path(args.out) / f"{args.method}-{S.dataset}"
+    say(f"sslstudy train: {args.method} on {S.dataset} ({len(train_set):,} images), {world} process(es) on "
+        f"{device.type}, global batch {S.batch_size} ({loader.local_batch_size} per process), {S.mode} settings")
+    say(S.table())
+    say(f"learning-rate rule: {recipe.lr_rule}")
+    norm = data.MEAN_STD[S.dataset]
+    transform = None if built.views is not None else augment.Normalize(*norm)
+    monitor = evaluate.KNNMonitor(method.backbone, train_set, test_set, transform=augment.Normalize(*norm),
+                                  every=S.knn_every)
+    amp = {"auto": None, "on": True, "off": False}[args.amp]
+    history = train.fit_method(method, loader, S.epochs, built.optimizer, views=built.views, transform=transform,
+                               scheduler=built.scheduler, on_epoch=monitor, run_config=S, name=args.method,
+                               checkpoint_dir=out / "checkpoints", amp=amp,
+                               stop_after_epochs=args.stop_after_epochs, **built.fit_kwargs)
+    if getattr(history, "interrupted", False):
+        say(f"stopped after epoch {history.last_epoch + 1} as asked; the same command resumes from "
+            f"{history.checkpoint}")
+        return None
+    if S.epochs % S.knn_every:                           # the last epoch had no kNN: measure it now
+        knn = evaluate.KNNMonitor(method.backbone, train_set, test_set, transform=augment.Normalize(*norm))(0)
+    else:
+        knn = {"knn": history.last("knn")}
+    if rank != 0:
+        return None
+    rec = report.record(f"train {args.method}", S, scores={"knn": knn["knn"]}, rows=history.rows,
+                        wall_seconds=time.perf_counter() - t_start, command=" ".join(sys.argv),
+                        notes={"processes": world, "device": device.type, "global_batch": S.batch_size,
+                               "checkpoint": str(history.checkpoint)},
+                        headline=f"{args.method} on {S.dataset}: kNN {knn['knn']:.3f} after {S.epochs} epochs "
+                                 f"({world} process(es), {device.type})")
+    path = report.save([rec], out / "record.json")
+    print(f"{rec['headline']} → {path}")
+    return rec
+
+
+def main(argv=None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        run(args)
+    except ValueError as e:
+        if _world_from_env()[0] == 0:
+            print(f"sslstudy train: {e}", file=sys.stderr)
+        return 2
+    return 0
