@@ -317,3 +317,29 @@ def test_the_guards_can_be_removed_for_the_ablations():
     assert torch.all(m.top_layer.weight == 0.3)                  # kept: no re-initialisation
     assert trainer.optimizers["top_layer"].defaults["momentum"] == 0
     assert DC.run_kmeans(*([torch.randn(40, 3)] + [4]), split_empty=False)[0].shape == (40,)
+
+
+def _epoch_start_in(rank, world, images):
+    """One clustering and the first batches in ``world`` processes (gloo): what each process holds."""
+    from sslstudy import distributed
+
+    m = make(images)
+    loader = DC.ClusterLoader(images, 32, seed=0, rank=rank if distributed.is_dist() else 0, world_size=world)
+    m.on_epoch_start(0, _Trainer(loader))
+    feats = m.compute_features(images)
+    return {"labels": m.labels.clone(), "feats": feats, "idx": [b.idx.clone() for b in loader]}
+
+
+def test_two_processes_cluster_once_and_share_the_pseudo_labels():
+    """Several processes: features computed in shares and gathered, k-means on rank 0 with its labels broadcast,
+    and the uniform sampler's batches sharded: the same as one process."""
+    from sslstudy import distributed
+
+    images = toy_images(90)                                  # 90 rows: uneven shares (45 + 45 of 32-batches)
+    one = _epoch_start_in(0, 1, images)
+    two = distributed.run_in_processes(_epoch_start_in, 2, (images,))
+    for r in two:
+        assert torch.equal(r["labels"], one["labels"])
+        assert torch.allclose(r["feats"], one["feats"], atol=1e-5)
+    for b, b0, b1 in zip(one["idx"], two[0]["idx"], two[1]["idx"]):
+        assert torch.equal(torch.cat([b0, b1]), b) and len(b0) == 16

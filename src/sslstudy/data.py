@@ -516,6 +516,13 @@ class TensorLoader:
         n = len(self.x)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
+    def shard(self, idx: torch.Tensor) -> torch.Tensor:
+        """This process's contiguous ``local_batch_size`` rows of a global batch ``idx`` (all of it for one
+        process); subclasses that draw their own order (DeepCluster's uniform sampler) shard with it too."""
+        if self.world_size == 1:
+            return idx
+        return idx[self.rank * self.local_batch_size:(self.rank + 1) * self.local_batch_size]
+
     @property
     def local_batch_size(self) -> int:
         """The rows each process gets per step: ``batch_size // world_size``."""
@@ -525,11 +532,8 @@ class TensorLoader:
         n = len(self.x)
         order = torch.randperm(n, generator=self.generator) if self.shuffle else torch.arange(n)
         order = order.to(self.device)
-        lo, hi = self.rank * self.local_batch_size, (self.rank + 1) * self.local_batch_size
         for b in range(len(self)):
-            idx = order[b * self.batch_size:(b + 1) * self.batch_size]      # the global batch
-            if self.world_size > 1:
-                idx = idx[lo:hi]                                             # this process's shard of it
+            idx = self.shard(order[b * self.batch_size:(b + 1) * self.batch_size])   # this process's rows
             xb = self.x[idx]
             yield Batch(to_float(xb), self.y[idx], idx)
 

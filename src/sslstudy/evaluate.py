@@ -54,29 +54,36 @@ def extract_features(encoder: torch.nn.Module, x, batch_size: int = 512, device=
     return torch.cat(out)
 
 
-@torch.no_grad()
-def extract_features_sharded(encoder: torch.nn.Module, x, batch_size: int = 512, device=None,
-                             transform=None) -> torch.Tensor:
-    """:func:`extract_features` split over the processes of a ``torch.distributed`` run: each process computes
-    the features of its contiguous share of the rows (``ceil(N / world)``), and the shares are gathered, so every
-    process returns the features of all ``N`` rows in order (a kNN monitor over every image, the work divided).
-    One process: exactly :func:`extract_features`."""
+def gather_rows(rows_fn, n: int) -> torch.Tensor:
+    """Rows ``0..n-1`` of a (N, D) float result computed in shares by the processes of a ``torch.distributed``
+    run and gathered: each process calls ``rows_fn(lo, hi)`` (a CPU float tensor of rows ``lo:hi``) on its
+    contiguous share of ``ceil(n / world)`` rows, and every process returns all ``n`` rows in order. One
+    process: ``rows_fn(0, n)``."""
     from . import distributed
 
     if not distributed.is_dist():
-        return extract_features(encoder, x, batch_size, device, transform)
-    from .data import ImageData
-
-    images = x.x if isinstance(x, ImageData) else x
-    n, world, r = len(images), distributed.world_size(), distributed.rank()
+        return rows_fn(0, n)
+    world, r = distributed.world_size(), distributed.rank()
     per = -(-n // world)
-    share = images[r * per:min((r + 1) * per, n)]
-    mine = extract_features(encoder, share, batch_size, device, transform) if len(share) else torch.zeros(0, 0)  # (≤per, D)
+    lo, hi = min(r * per, n), min((r + 1) * per, n)
+    mine = rows_fn(lo, hi) if hi > lo else torch.zeros(0, 0)                 # (≤ per, D)
     dim = torch.tensor([mine.shape[1] if len(mine) else -1])
     torch.distributed.all_reduce(dim, op=torch.distributed.ReduceOp.MAX)
     padded = torch.zeros(per, int(dim), dtype=torch.float32)
     padded[:len(mine)] = mine
-    return distributed.all_gather_no_grad(padded)[:n]       # (N, D), every process
+    return distributed.all_gather_no_grad(padded)[:n]                         # (n, D), every process
+
+
+def extract_features_sharded(encoder: torch.nn.Module, x, batch_size: int = 512, device=None,
+                             transform=None) -> torch.Tensor:
+    """:func:`extract_features` split over the processes of a ``torch.distributed`` run (:func:`gather_rows`):
+    every process returns the features of all rows, having computed only its share (a kNN monitor over every
+    image, the work divided). One process: exactly :func:`extract_features`."""
+    from .data import ImageData
+
+    images = x.x if isinstance(x, ImageData) else x
+    return gather_rows(lambda lo, hi: extract_features(encoder, images[lo:hi], batch_size, device, transform),
+                       len(images))
 
 
 @torch.no_grad()

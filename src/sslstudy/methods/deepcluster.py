@@ -26,7 +26,7 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from sslstudy import data
+from sslstudy import data, distributed, evaluate
 from sslstudy.backbones import SmallCNN
 from sslstudy.method import Method
 
@@ -240,11 +240,14 @@ class ClusterLoader(data.TensorLoader):
     over the current pseudo-labels (``set_assignments``; before the first clustering: a shuffle), drawing
     ``reassign × len(data)`` images per epoch (official ``--reassign``: passes between two clusterings). Its length
     is constant (``int(reassign · len(data)) // batch_size`` batches), so schedules and the progress bar hold; its generator's state
-    is checkpointed. Yields :class:`sslstudy.data.Batch` with ``idx`` = the images' positions in the dataset."""
+    is checkpointed. Yields :class:`sslstudy.data.Batch` with ``idx`` = the images' positions in the dataset.
+    Several processes: ``batch_size`` is the global batch; every process draws the same order from the same
+    seed and the same pseudo-labels and takes its shard of each batch (:meth:`~sslstudy.data.TensorLoader.shard`)."""
 
     def __init__(self, data_, batch_size: int, reassign: float = 1.0, device=None, seed: int = 0,
-                 uniform: bool = True):
-        super().__init__(data_, batch_size, shuffle=True, drop_last=True, device=device, seed=seed)
+                 uniform: bool = True, rank: int | None = None, world_size: int | None = None):
+        super().__init__(data_, batch_size, shuffle=True, drop_last=True, device=device, seed=seed, rank=rank,
+                         world_size=world_size)
         if isinstance(reassign, bool) or not isinstance(reassign, (int, float)) or not reassign > 0:
             raise ValueError(f"reassign={reassign!r} is not allowed: it must be a positive number (passes over the "
                              f"data between two clusterings).")
@@ -269,7 +272,7 @@ class ClusterLoader(data.TensorLoader):
             order = UniformLabelSampler(self.assignments, self.n_samples, self.generator).indices()
         order = order.to(self.device)
         for b in range(len(self)):
-            idx = order[b * self.batch_size:(b + 1) * self.batch_size]
+            idx = self.shard(order[b * self.batch_size:(b + 1) * self.batch_size])   # several processes: a shard
             yield data.Batch(data.to_float(self.x[idx]), self.y[idx], idx)
 
     def fingerprint(self) -> dict:
@@ -334,21 +337,39 @@ class DeepCluster(Method):
 
     @torch.no_grad()
     def compute_features(self, images) -> torch.Tensor:
-        """``main.compute_features``: every image, eval mode, no augmentation, in order; (N, feat_dim) on CPU."""
+        """``main.compute_features``: every image, eval mode, no augmentation, in order; (N, feat_dim) on CPU.
+        Several processes: each computes its share of the images and the shares are gathered, so every process
+        holds all N rows (the official code gathers them on rank 0 for faiss)."""
         was = self.training
         self.eval()
         xs = images.x if isinstance(images, data.ImageData) else images
         device = next(self.parameters()).device
-        out = []
-        try:
-            for i in range(0, len(xs), self.batch_size):
-                b = data.to_float(xs[i:i + self.batch_size].to(device)).float()
+
+        def rows(lo: int, hi: int) -> torch.Tensor:                           # (hi − lo, feat_dim)
+            out = []
+            for i in range(lo, hi, self.batch_size):
+                b = data.to_float(xs[i:min(i + self.batch_size, hi)].to(device)).float()
                 if self.transform is not None:
                     b = self.transform(b)
                 out.append(self.cluster_features(b).float().cpu())
+            return torch.cat(out)
+
+        try:
+            return evaluate.gather_rows(rows, len(xs))
         finally:
             self.train(was)
-        return torch.cat(out)
+
+    def cluster(self, xp: torch.Tensor, epoch: int) -> tuple[torch.Tensor, float]:
+        """:func:`run_kmeans` with seed ``seed + epoch``; several processes: on rank 0 only, its assignments and
+        loss broadcast to the others (one k-means, one set of pseudo-labels everywhere)."""
+        if not distributed.is_dist():
+            return run_kmeans(xp, self.k, self.kmeans_iters, self.seed + epoch, self.backend, self.split_empty)
+        out = torch.zeros(len(xp) + 1, dtype=torch.float64)                    # assignments, then the loss
+        if distributed.rank() == 0:
+            assign, loss = run_kmeans(xp, self.k, self.kmeans_iters, self.seed + epoch, self.backend, self.split_empty)
+            out[:-1], out[-1] = assign.double(), float(loss)
+        torch.distributed.broadcast(out, 0)
+        return out[:-1].long(), float(out[-1])
 
     @torch.no_grad()
     def reset_top_layer(self, generator: torch.Generator | None = None) -> None:
@@ -363,7 +384,7 @@ class DeepCluster(Method):
                              f"{len(getattr(loader, 'x', []))}: give it a ClusterLoader over the same images.")
         feats = self.compute_features(loader.x)                              # (N, D) no augmentation, eval
         xp = preprocess_features(feats, self.pca_dim)                        # (N, pca_dim) whitened, unit rows
-        assign, loss = run_kmeans(xp, self.k, self.kmeans_iters, self.seed + epoch, self.backend, self.split_empty)
+        assign, loss = self.cluster(xp, epoch)                               # (N,) pseudo-labels, k-means loss
         prev = self.labels.cpu()
         self.stats[0] = nmi(assign, prev) if (prev >= 0).all() else float("nan")
         self.stats[1] = nmi(assign, loader.y.cpu())
