@@ -16,7 +16,8 @@ What several processes change, and where it lives:
 - BatchNorm: ``SyncBatchNorm`` on CUDA where the official recipe uses it (PyTorch's SyncBatchNorm does not run on
   CPU; on CPU each process normalises over its own shard, as the official code without SyncBN);
 - the methods' own distributed pieces: SimCLR's negatives gathered from every process
-  (``gather=True`` → :func:`sslstudy.distributed.all_gather_with_grad`);
+  (``gather=True`` → :func:`sslstudy.distributed.all_gather_with_grad`); DeepCluster's features computed in
+  shares and gathered, k-means on rank 0 and the pseudo-labels broadcast, its uniform sampler's batches sharded;
 - the kNN monitor: features of every image, computed in shares and gathered
   (:func:`sslstudy.evaluate.extract_features_sharded`);
 - checkpoints: written by rank 0 at the end of every epoch into ``--out``, read by every process, so running
@@ -24,7 +25,7 @@ What several processes change, and where it lives:
   record (:mod:`sslstudy.report`) to ``--out/record.json`` at the end.
 
 The learning rate follows each official recipe's rule for the global batch ``B`` (printed with the settings):
-SimCLR's LARS ``lr = base_lr · B / 256``.
+SimCLR's LARS ``lr = base_lr · B / 256``; DeepCluster's SGD ``lr = 0.05`` at B = 256, not scaled.
 
 Every problem with the input (an unknown method, a batch that the processes cannot share evenly, a dataset that
 is not there, a knob that does not exist) is one sentence, raised before any process starts training.
@@ -55,6 +56,7 @@ class Built:
     optimizer: object
     scheduler: object = None
     views: Callable | None = None
+    transform: Callable | None = None  # applied to every view (or to the batch without views)
     fit_kwargs: dict = dataclasses.field(default_factory=dict)
 
 
@@ -67,6 +69,7 @@ class Recipe:
     week: str
     sync_bn: bool = True           # the official multi-GPU recipe normalises over the global batch
     check: Callable | None = None  # check(S, world) -> None: method-specific input errors (one sentence)
+    loader: Callable | None = None  # loader(S, train_set, device) -> a TensorLoader (default: a plain one)
 
 
 def _backbone(S, channels: int) -> torch.nn.Module:
@@ -93,6 +96,33 @@ def _build_simclr(S, ctx) -> Built:
     return Built(method, opt, sched, views)
 
 
+def _dc_loader(S, train_set, device):
+    from .methods.deepcluster import ClusterLoader
+
+    return ClusterLoader(train_set, S.batch_size, reassign=S.reassign, device=device, seed=S.seed)
+
+
+def _dc_check(S, world) -> None:
+    if S.sobel and S.backbone != "small_cnn":
+        raise ValueError(f"sobel=True is not allowed with --backbone {S.backbone}: the Sobel front end is built for "
+                         f"small_cnn (SobelCNN); use --backbone small_cnn or sobel=false.")
+
+
+def _build_deepcluster(S, ctx) -> Built:
+    from .methods.deepcluster import DeepCluster, SobelCNN
+
+    backbone = SobelCNN() if S.sobel else _backbone(S, ctx["channels"])
+    norm = augment.Normalize(*data.MEAN_STD[S.dataset])
+    method = DeepCluster(backbone, ctx["n_train"], k=S.k, mlp_dim=S.mlp_dim, pca_dim=S.pca_dim,
+                         kmeans_iters=S.kmeans_iters, top_lr=S.lr, top_weight_decay=S.weight_decay, seed=S.seed,
+                         transform=norm).to(ctx["device"])
+    opt = torch.optim.SGD(method.trunk_parameters(), lr=S.lr, momentum=S.momentum, weight_decay=S.weight_decay)
+    crop = [augment.RandomResizedCrop(ctx["size"], scale=tuple(S.crop_scale))]
+    views = augment.Compose(crop + ([augment.RandomHorizontalFlip()] if ctx["channels"] == 3 else [])) \
+        if S.augment else None
+    return Built(method, opt, None, views, transform=norm)
+
+
 COMMON = {
     "dataset": "cifar10",
     "n_train": ff(512, None),                       # None: the whole training split
@@ -111,6 +141,15 @@ RECIPES: dict[str, Recipe] = {
         build=_build_simclr, week="week08_simclr",
         lr_rule="LARS, lr = base_lr · B / 256 (linear scaling; google-research/simclr run.py), warm-up 10 "
                 "epochs, then cosine; with --optimizer adam the lr is used as given"),
+    # week03_deepcluster/03_deepcluster_code_analysis.ipynb, full mode (facebookresearch/deepcluster main.py)
+    "deepcluster": Recipe(
+        knobs={**COMMON, "sobel": False, "mlp_dim": ff(128, 512), "k": 100, "pca_dim": 32, "kmeans_iters": 20,
+               "epochs": ff(2, 200), "reassign": ff(1.0, 1.0), "batch_size": ff(64, 256), "lr": 0.05,
+               "momentum": 0.9, "weight_decay": 1e-5, "augment": ff(False, True), "crop_scale": (0.6, 1.0)},
+        build=_build_deepcluster, loader=_dc_loader, check=_dc_check, week="week03_deepcluster",
+        lr_rule="SGD lr 0.05, momentum 0.9, for the official batch 256; the official code does not scale it with "
+                "the batch (scale it linearly, lr · B / 256, if you change the batch); k-means once per epoch on "
+                "rank 0 over the features gathered from every process"),
 }
 
 
@@ -225,6 +264,10 @@ def _load_data(S):
     return train_set, test_set
 
 
+def _plain_loader(S, train_set, device):
+    return data.TensorLoader(train_set, S.batch_size, device=device, seed=S.seed)
+
+
 def run(args) -> dict | None:
     """Train one method as ``args`` say (in this process; under torchrun, in each). Returns the run record on
     rank 0 (None on the others)."""
@@ -243,7 +286,7 @@ def _train(args, recipe: Recipe, S, device, rank: int, world: int) -> dict | Non
     say = print if rank == 0 else (lambda *a, **k: None)
     config.seed_everything(S.seed + rank)                # augmentations differ between processes
     train_set, test_set = _load_data(S)
-    loader = data.TensorLoader(train_set, S.batch_size, device=device, seed=S.seed)
+    loader = (recipe.loader or _plain_loader)(S, train_set, device)
     ctx = {"channels": train_set.shape[0], "size": train_set.shape[-1], "n_train": len(train_set),
            "steps_per_epoch": len(loader), "device": device, "world": world}
     torch.manual_seed(S.seed)                            # the same initial weights everywhere (DDP checks it)
@@ -261,11 +304,10 @@ def _train(args, recipe: Recipe, S, device, rank: int, world: int) -> dict | Non
     say(S.table())
     say(f"learning-rate rule: {recipe.lr_rule}")
     norm = data.MEAN_STD[S.dataset]
-    transform = None if built.views is not None else augment.Normalize(*norm)
     monitor = evaluate.KNNMonitor(method.backbone, train_set, test_set, transform=augment.Normalize(*norm),
                                   every=S.knn_every)
     amp = {"auto": None, "on": True, "off": False}[args.amp]
-    history = train.fit_method(method, loader, S.epochs, built.optimizer, views=built.views, transform=transform,
+    history = train.fit_method(method, loader, S.epochs, built.optimizer, views=built.views, transform=built.transform,
                                scheduler=built.scheduler, on_epoch=monitor, run_config=S, name=args.method,
                                checkpoint_dir=out / "checkpoints", amp=amp,
                                stop_after_epochs=args.stop_after_epochs, **built.fit_kwargs)

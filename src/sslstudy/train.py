@@ -374,7 +374,7 @@ def _sum_over_processes(sums: dict) -> dict:
     """Several processes: each logged sum averaged over the processes (every process logs the same keys)."""
     if not distributed.is_dist() or not sums:
         return sums
-    keys = sorted(sums)
+    keys = list(sums)                                  # the same order in every process (the same code ran)
     v = torch.tensor([sums[k] for k in keys], dtype=torch.float64)
     torch.distributed.all_reduce(v)
     return {k: float(x) / distributed.world_size() for k, x in zip(keys, v)}
