@@ -163,16 +163,21 @@ def _notebook_full_settings(path: Path) -> dict:
 @pytest.mark.parametrize("method, notebook", [
     ("simclr", "week08_simclr/08_simclr_code_analysis.ipynb"),
     ("deepcluster", "week03_deepcluster/03_deepcluster_code_analysis.ipynb"),
+    ("dac", "week02_dac/02_dac_code_analysis.ipynb"),
+    ("vqvae", "week04_vqvae/04_vqvae_code_analysis.ipynb"),
 ])
 def test_recipe_defaults_are_the_notebooks_full_mode(method, notebook):
     """The command's defaults are the week's full-mode settings: no second, drifting copy of the numbers."""
     nb = _notebook_full_settings(ROOT / notebook)
     _, S = scale.resolve(scale.parser().parse_args(["--method", method]), 1)
     shared = sorted(set(nb) & set(S) - {"dataset", "n_train", "n_test"})   # the data: the whole split here
-    assert len(shared) >= 9, shared
+    assert len(shared) >= 6, shared
     for k in shared:
         assert nb[k] == S[k], (k, nb[k], S[k])
-    assert S.backbone == "resnet18" and nb["arch"] in ("ResNet18Cifar", "resnet18")
+    if "backbone" in S:
+        assert S.backbone == "resnet18" and nb["arch"] in ("ResNet18Cifar", "resnet18")
+    epochs = {"dac": "dac_epochs"}.get(method, "epochs")            # DAC's notebook also trains DAC*
+    assert nb[epochs] == S.epochs
 
 
 def _torchrun(out: Path, method: str, *extra) -> subprocess.CompletedProcess:
@@ -192,12 +197,13 @@ def test_torchrun_two_processes_train_stop_and_resume(tmp_path, method):
     first = _torchrun(tmp_path, method, "--stop-after-epochs", "1")
     assert first.returncode == 0, first.stdout[-2000:] + first.stderr[-3000:]
     assert "stopped after epoch 1" in first.stdout
-    ckpts = list((tmp_path / f"{method}-cifar10" / "checkpoints").glob("*.pt"))
+    run_dir = next(tmp_path.glob(f"{method}-*"))                       # <method>-<its default dataset>
+    ckpts = list((run_dir / "checkpoints").glob("*.pt"))
     assert len(ckpts) == 1
     state = torch.load(ckpts[0], weights_only=False)
     assert state["epoch"] == 0 and len(state["rng_ranks"]) == 2
     second = _torchrun(tmp_path, method)
     assert second.returncode == 0, second.stdout[-2000:] + second.stderr[-3000:]
     assert f"Resumed '{method}'" in second.stdout and second.stdout.count("Resumed") == 1   # rank 0 alone prints
-    rec = json.loads((tmp_path / f"{method}-cifar10" / "record.json").read_text())["records"][0]
+    rec = json.loads((run_dir / "record.json").read_text())["records"][0]
     assert rec["notes"]["processes"] == 2 and len(rec["rows"]) == 2 and 0.0 < rec["scores"]["knn"] <= 1.0

@@ -25,7 +25,8 @@ What several processes change, and where it lives:
   record (:mod:`sslstudy.report`) to ``--out/record.json`` at the end.
 
 The learning rate follows each official recipe's rule for the global batch ``B`` (printed with the settings):
-SimCLR's LARS ``lr = base_lr · B / 256``; DeepCluster's SGD ``lr = 0.05`` at B = 256, not scaled.
+SimCLR's LARS ``lr = base_lr · B / 256``; DeepCluster's SGD ``lr = 0.05`` at B = 256, DAC's RMSprop 1e-3 at
+B = 128 and VQ-VAE's Adam 3e-4 at B = 32, none of them scaled by their official code.
 
 Every problem with the input (an unknown method, a batch that the processes cannot share evenly, a dataset that
 is not there, a knob that does not exist) is one sentence, raised before any process starts training.
@@ -57,6 +58,7 @@ class Built:
     scheduler: object = None
     views: Callable | None = None
     transform: Callable | None = None  # applied to every view (or to the batch without views)
+    eval_transform: Callable | None = None   # for the kNN monitor's plain images (default: ``transform``)
     fit_kwargs: dict = dataclasses.field(default_factory=dict)
 
 
@@ -70,6 +72,7 @@ class Recipe:
     sync_bn: bool = True           # the official multi-GPU recipe normalises over the global batch
     check: Callable | None = None  # check(S, world) -> None: method-specific input errors (one sentence)
     loader: Callable | None = None  # loader(S, train_set, device) -> a TensorLoader (default: a plain one)
+    load: dict = dataclasses.field(default_factory=dict)   # data.load_splits keywords (DAC: 28×28 grey)
 
 
 def _backbone(S, channels: int) -> torch.nn.Module:
@@ -86,14 +89,16 @@ def _build_simclr(S, ctx) -> Built:
                     gather=True).to(ctx["device"])
     norm = data.MEAN_STD[S.dataset]
     views = augment.TwoViews(augment.simclr(ctx["size"], strength=S.color_strength, blur=S.blur, normalize=norm))
+    ev = augment.Normalize(*norm)                                # the views normalise; plain images need it too
     if S.optimizer != "lars":
-        return Built(method, optim.make_optimizer(method, S.optimizer, S.lr, weight_decay=S.weight_decay), None, views)
+        return Built(method, optim.make_optimizer(method, S.optimizer, S.lr, weight_decay=S.weight_decay), None, views,
+                     eval_transform=ev)
     peak = optim.scaled_lr(S.lr, S.batch_size, "linear")        # the global batch: lr = base · B / 256
     opt = optim.make_optimizer(method, "lars", peak, momentum=0.9, weight_decay=S.weight_decay)
     steps = ctx["steps_per_epoch"]
     sched = optim.warmup_cosine(opt, total_steps=steps * S.epochs, warmup_steps=round(S.warmup_epochs * steps),
                                 peak_lr=peak)
-    return Built(method, opt, sched, views)
+    return Built(method, opt, sched, views, eval_transform=ev)
 
 
 def _dc_loader(S, train_set, device):
@@ -123,6 +128,27 @@ def _build_deepcluster(S, ctx) -> Built:
     return Built(method, opt, None, views, transform=norm)
 
 
+def _build_dac(S, ctx) -> Built:
+    from .methods.dac import DAC, build_network, lambda_schedule
+
+    backbone, head = build_network(S.arch, ctx["channels"], S.k, bn=S.bn, width=S.width)
+    method = DAC(backbone, head, lambda_schedule(S.epochs, S.lambda_step)).to(ctx["device"])
+    opt = torch.optim.RMSprop(method.parameters(), lr=S.lr, alpha=S.rmsprop_rho)
+    mean = ctx["mean"]
+    return Built(method, opt, None, None, transform=lambda t: t - mean)      # mnist.py: minus the global mean
+
+
+def _build_vqvae(S, ctx) -> Built:
+    from .methods.vqvae import build_vqvae
+
+    method = build_vqvae(in_channels=ctx["channels"], hidden=S.hidden, res_hidden=S.res_hidden,
+                         num_res_layers=S.res_layers, num_codes=S.num_codes, code_dim=S.code_dim, beta=S.beta,
+                         ema=S.codebook == "ema", decay=S.decay, eps=S.eps, debias=S.debias,
+                         restart_after=S.restart_after, data_variance=ctx["variance"]).to(ctx["device"])
+    return Built(method, torch.optim.Adam(method.parameters(), lr=S.lr), None, None,
+                 transform=lambda t: t - 0.5)                                  # Sonnet: x / 255 − 0.5
+
+
 COMMON = {
     "dataset": "cifar10",
     "n_train": ff(512, None),                       # None: the whole training split
@@ -150,6 +176,26 @@ RECIPES: dict[str, Recipe] = {
         lr_rule="SGD lr 0.05, momentum 0.9, for the official batch 256; the official code does not scale it with "
                 "the batch (scale it linearly, lr · B / 256, if you change the batch); k-means once per epoch on "
                 "rank 0 over the features gathered from every process"),
+    # week02_dac/02_dac_code_analysis.ipynb, full mode (DAC-tensorflow MNIST/mnist.py): the adaptive-λ DAC run
+    "dac": Recipe(
+        knobs={"dataset": "mnist", "n_train": ff(512, None), "n_test": ff(256, None), "knn_every": ff(1, 5),
+               "arch": ff("small_cnn", "mnist_network"), "width": 32, "bn": "batch", "k": 10,
+               "optimizer": "rmsprop", "lr": 1e-3, "rmsprop_rho": 0.9, "batch_size": ff(64, 128),
+               "epochs": ff(2, 46), "lambda_step": ff(None, 1.1 * 0.009)},
+        build=_build_dac, week="week02_dac", sync_bn=False, load={"size": 28, "channels": 1},
+        lr_rule="RMSprop lr 1e-3 at the official batch 128 (Keras-1 defaults), not scaled; the pairs are formed "
+                "within each process's shard of the batch (the official code runs on one device) and its "
+                "Keras-1 BatchNorm uses the statistics of that shard"),
+    # week04_vqvae/04_vqvae_code_analysis.ipynb, full mode (Sonnet's vqvae_example.ipynb)
+    "vqvae": Recipe(
+        knobs={"dataset": "cifar10", "n_train": ff(512, 40_000), "n_test": ff(256, None), "knn_every": ff(1, 4),
+               "hidden": ff(32, 128), "res_hidden": ff(16, 32), "res_layers": 2, "num_codes": ff(32, 512),
+               "code_dim": ff(16, 64), "beta": 0.25, "codebook": "ema", "decay": 0.99, "eps": 1e-5,
+               "debias": True, "restart_after": ff(20, 0), "batch_size": 32, "lr": ff(2e-3, 3e-4),
+               "epochs": ff(2, 8)},
+        build=_build_vqvae, week="week04_vqvae", sync_bn=False,
+        lr_rule="Adam lr 3e-4 at Sonnet's batch 32, not scaled (the official example runs on one device); under "
+                "DDP the EMA codebook follows rank 0's shard (DDP broadcasts rank 0's buffers at every step)"),
 }
 
 
@@ -214,7 +260,7 @@ def resolve(args, world: int) -> tuple[Recipe, config.Settings]:
     knobs = {**S.as_dict(), **given}
     if knobs["dataset"] not in ("mnist", "fashion_mnist", "cifar10"):
         raise ValueError(f"--dataset {knobs['dataset']!r} is not allowed: it must be mnist, fashion_mnist or cifar10.")
-    if knobs["backbone"] not in ("small_cnn", "resnet18"):
+    if "backbone" in knobs and knobs["backbone"] not in ("small_cnn", "resnet18"):
         raise ValueError(f"--backbone {knobs['backbone']!r} is not allowed: it must be small_cnn or resnet18.")
     for k in ("epochs", "batch_size"):
         if isinstance(knobs[k], bool) or not isinstance(knobs[k], int) or knobs[k] < 1:
@@ -255,13 +301,24 @@ def _start_processes(local_rank: int, world: int) -> torch.device:
     return device
 
 
-def _load_data(S):
-    train_set, test_set = data.load_splits(S.dataset)
+def _load_data(S, recipe: Recipe):
+    train_set, test_set = data.load_splits(S.dataset, **recipe.load)
     if S.n_train is not None and S.n_train < len(train_set):
         train_set = data.balanced_subset(train_set, S.n_train, seed=S.seed)
     if S.n_test is not None and S.n_test < len(test_set):
         test_set = data.balanced_subset(test_set, S.n_test, seed=0)
     return train_set, test_set
+
+
+class _Features(torch.nn.Module):
+    """``method.features(x)`` as a module, for the kNN monitor (VQ-VAE's are its flattened z_e)."""
+
+    def __init__(self, method):
+        super().__init__()
+        self.method = method
+
+    def forward(self, x):
+        return self.method.features(x)
 
 
 def _plain_loader(S, train_set, device):
@@ -285,10 +342,13 @@ def _train(args, recipe: Recipe, S, device, rank: int, world: int) -> dict | Non
     t_start = time.perf_counter()
     say = print if rank == 0 else (lambda *a, **k: None)
     config.seed_everything(S.seed + rank)                # augmentations differ between processes
-    train_set, test_set = _load_data(S)
+    train_set, test_set = _load_data(S, recipe)
     loader = (recipe.loader or _plain_loader)(S, train_set, device)
+    x = train_set.float()
     ctx = {"channels": train_set.shape[0], "size": train_set.shape[-1], "n_train": len(train_set),
-           "steps_per_epoch": len(loader), "device": device, "world": world}
+           "steps_per_epoch": len(loader), "device": device, "world": world, "mean": float(x.mean()),
+           "variance": float(x.var())}                    # DAC's centring, VQ-VAE's normalised error
+    del x
     torch.manual_seed(S.seed)                            # the same initial weights everywhere (DDP checks it)
     built = recipe.build(S, ctx)
     method = built.method
@@ -303,9 +363,9 @@ def _train(args, recipe: Recipe, S, device, rank: int, world: int) -> dict | Non
         f"{device.type}, global batch {S.batch_size} ({loader.local_batch_size} per process), {S.mode} settings")
     say(S.table())
     say(f"learning-rate rule: {recipe.lr_rule}")
-    norm = data.MEAN_STD[S.dataset]
-    monitor = evaluate.KNNMonitor(method.backbone, train_set, test_set, transform=augment.Normalize(*norm),
-                                  every=S.knn_every)
+    features = _Features(method)                         # what the method evaluates: method.features(x)
+    ev = built.eval_transform or built.transform
+    monitor = evaluate.KNNMonitor(features, train_set, test_set, transform=ev, every=S.knn_every)
     amp = {"auto": None, "on": True, "off": False}[args.amp]
     history = train.fit_method(method, loader, S.epochs, built.optimizer, views=built.views, transform=built.transform,
                                scheduler=built.scheduler, on_epoch=monitor, run_config=S, name=args.method,
@@ -316,7 +376,7 @@ def _train(args, recipe: Recipe, S, device, rank: int, world: int) -> dict | Non
             f"{history.checkpoint}")
         return None
     if S.epochs % S.knn_every:                           # the last epoch had no kNN: measure it now
-        knn = evaluate.KNNMonitor(method.backbone, train_set, test_set, transform=augment.Normalize(*norm))(0)
+        knn = evaluate.KNNMonitor(features, train_set, test_set, transform=ev)(0)
     else:
         knn = {"knn": history.last("knn")}
     if rank != 0:
