@@ -19,13 +19,15 @@ OFFLINE_NOTEBOOKS ?= notebooks/00_*.ipynb notebooks/_template*.ipynb
 WEEK ?=
 SLUG ?=
 
-.PHONY: setup course course-offline test test-unit lab export export-check lint bench colab-links strip lock clean help
+.PHONY: setup course course-offline test test-unit lab export export-check lint bench colab-links strip lock clean help site site-check slides
 
 help:
 	@echo "make course [WEEK=week08_simclr]  run the notebooks in fast mode into build/ and print a table"
 	@echo "make test                         unit tests + every notebook (nbval)"
 	@echo "make course-offline               start-here + templates offline with no data: digits fallback must pass"
-	@echo "make lab | export | lint | bench | colab-links SLUG=owner/repo | strip | lock | clean"
+	@echo "make site                         the website: executed notebooks (make course's, else run) → build/site/site"
+	@echo "make slides WEEK=week03_deepcluster  reveal.js decks of a week's executed notebooks → build/slides/WEEK"
+	@echo "make lab | export | lint | bench | colab-links SLUG=owner/repo [REF=v1.0] | strip | lock | clean"
 
 $(STAMP): requirements-lock.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: install Python 3.11 or run make PYTHON=python3"; exit 1; }
@@ -79,8 +81,21 @@ bench: $(STAMP)
 	$(PY) benchmarks/run.py
 
 colab-links: $(STAMP)
-	@test -n "$(SLUG)" || { echo "usage: make colab-links SLUG=owner/repo"; exit 1; }
-	$(PY) -m sslstudy colab-links $(SLUG)
+	@test -n "$(SLUG)" || { echo "usage: make colab-links SLUG=owner/repo [REF=v1.0]"; exit 1; }
+	$(PY) -m sslstudy colab-links $(SLUG) $(if $(REF),--ref $(REF))
+
+# The website from the executed notebooks (make course's copies in build/ when current, else they are run).
+site: $(STAMP)
+	$(PY) -m sslstudy site
+
+# CI's site check: the notebooks make course-offline executed (start here + templates), no execution here.
+site-check: $(STAMP)
+	$(PY) -m sslstudy site --executed build/offline --out build/site-check --no-execute \
+	  --notebooks $(foreach g,$(OFFLINE_NOTEBOOKS),'$(g)')
+
+slides: $(STAMP)
+	@test -n "$(WEEK)" || { echo "usage: make slides WEEK=week03_deepcluster"; exit 1; }
+	$(PY) -m sslstudy slides --html $(WEEK)
 
 strip: $(STAMP)
 	$(PY) -m sslstudy strip

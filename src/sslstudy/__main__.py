@@ -1,4 +1,4 @@
-"""Command line: ``python -m sslstudy {run,course,data,export,colab-links,strip,slides,train}``."""
+"""Command line: ``python -m sslstudy {run,course,data,export,colab-links,strip,slides,site,train}``."""
 from __future__ import annotations
 
 import argparse
@@ -37,6 +37,14 @@ def main(argv=None) -> int:
     sub.add_parser("strip", help="remove outputs from every notebook")
     sl = sub.add_parser("slides", help="the presenter's route and slide metadata of every notebook")
     sl.add_argument("--stamp", action="store_true", help="give every cell a slide type (headings → slides)")
+    sl.add_argument("--html", metavar="WEEK", default=None,
+                    help="write WEEK's reveal.js decks from its executed notebooks into build/slides/WEEK")
+    st = sub.add_parser("site", help="build the course website from the executed notebooks into build/site")
+    st.add_argument("--notebooks", nargs="+", metavar="GLOB", default=None, help="only these notebooks")
+    st.add_argument("--executed", default=None, metavar="DIR", help="where the executed copies are (default build/)")
+    st.add_argument("--out", default=None, metavar="DIR", help="default build/site (the site is DIR/site)")
+    st.add_argument("--no-execute", action="store_true", help="fail instead of running a notebook without a "
+                                                              "current executed copy")
     sub.add_parser("train", help="train a method for real, on one GPU or many under torchrun "
                                  "(python -m sslstudy train --help)")
     args = p.parse_args(argv)
@@ -85,6 +93,24 @@ def main(argv=None) -> int:
     elif args.cmd == "strip":
         changed = nbtools.strip_outputs()
         print(f"stripped {len(changed)} notebook(s)")
+    elif args.cmd == "site":
+        from . import site
+
+        try:
+            path = site.build(args.notebooks, args.executed, args.out, execute=not args.no_execute)
+        except ValueError as e:
+            print(e, file=sys.stderr)
+            return 2
+        print(f"site built and checked: {path} (open {path / 'index.html'})")
+    elif args.cmd == "slides" and args.html:
+        from . import site
+
+        try:
+            paths = site.slides(args.html)
+        except ValueError as e:
+            print(e, file=sys.stderr)
+            return 2
+        print("\n".join(f"slides: {p}" for p in paths))
     elif args.cmd == "slides":
         from . import slides
 
