@@ -1,6 +1,6 @@
 """The multi-GPU pieces of the official repositories that the course has so far, for ``torch.distributed``, and a
 harness that runs a function in N CPU processes (gloo backend) so that a notebook or a test can prove a distributed
-computation equals the single-process one. Exactly three public pieces exist today:
+computation equals the single-process one. The public pieces:
 
 - :func:`all_gather_no_grad` — ``concat_all_gather`` in facebookresearch/moco ``moco/builder.py``: gathered
   tensors carry no gradient (what MoCo's keys and SwAV's Sinkhorn inputs need).
@@ -10,9 +10,14 @@ computation equals the single-process one. Exactly three public pieces exist tod
 - :func:`run_in_processes` — ``fn(rank, world_size, *args)`` in ``world_size`` processes with gloo; returns the
   list of per-rank results. Uses ``fork`` where available, so functions defined in a notebook work.
 
-Not here yet: MoCo's batch shuffle/unshuffle (Shuffle-BN, ``_batch_shuffle_ddp`` / ``_batch_unshuffle_ddp``)
-lands with week 6 and SwAV's distributed Sinkhorn (the all-reduced sums in ``distributed_sinkhorn``) with week 7,
-both built on the pieces above.
+- :func:`batch_shuffle_ddp`, :func:`batch_unshuffle_ddp` — MoCo's Shuffle-BN, ``_batch_shuffle_ddp`` /
+  ``_batch_unshuffle_ddp`` in the same file: the key batch is gathered, permuted by one random permutation drawn
+  on rank 0 and broadcast, each rank encodes its slice (so its BN sees images of other ranks), and the keys are
+  brought back to their owners. Without ``torch.distributed`` they permute within the batch (the CIFAR demo's
+  ``_batch_shuffle_single_gpu``), which changes nothing for a plain BN unless the BN is split
+  (``sslstudy.methods.moco.SplitBatchNorm``).
+
+SwAV's distributed Sinkhorn (the all-reduced sums in ``distributed_sinkhorn``) lives in its own method module.
 """
 from __future__ import annotations
 
@@ -45,6 +50,47 @@ def all_gather_no_grad(x: torch.Tensor) -> torch.Tensor:
     out = [torch.empty_like(x) for _ in range(dist.get_world_size())]
     dist.all_gather(out, x.contiguous())
     return torch.cat(out, dim=0)
+
+
+@torch.no_grad()
+def batch_shuffle_ddp(x: torch.Tensor, generator: torch.Generator | None = None):
+    """MoCo's ``_batch_shuffle_ddp``: returns ``(x_this (B, …), idx_unshuffle (world·B,))``.
+
+    Gathers ``x`` (B, …) from every rank (all ranks must hold the same B), draws one random permutation of the
+    world·B rows on rank 0 (``torch.randperm``, from ``generator`` if given) and broadcasts it, and returns this
+    rank's slice of the permuted batch and the inverse permutation for :func:`batch_unshuffle_ddp`. Not
+    distributed: ``x[perm]`` and ``argsort(perm)`` (the CIFAR demo's ``_batch_shuffle_single_gpu``).
+    """
+    if not isinstance(x, torch.Tensor) or x.ndim < 1 or len(x) < 1:
+        raise ValueError(f"batch_shuffle_ddp takes a batch tensor (B, ...) with B >= 1; got "
+                         f"{tuple(x.shape) if isinstance(x, torch.Tensor) else type(x).__name__}.")
+    if not is_dist():
+        idx_shuffle = torch.randperm(len(x), generator=generator).to(x.device)   # (B,)
+        return x[idx_shuffle], torch.argsort(idx_shuffle)
+    x_gather = all_gather_no_grad(x)                                # (world·B, …)
+    n_all = len(x_gather)
+    idx_shuffle = torch.randperm(n_all, generator=generator).to(x.device)   # (world·B,) drawn on every rank …
+    dist.broadcast(idx_shuffle, src=0)                              # … but rank 0's is the one used
+    idx_unshuffle = torch.argsort(idx_shuffle)                      # (world·B,) the inverse permutation
+    idx_this = idx_shuffle.view(n_all // len(x), -1)[rank()]        # (B,) the rows this rank encodes
+    return x_gather[idx_this], idx_unshuffle
+
+
+@torch.no_grad()
+def batch_unshuffle_ddp(x: torch.Tensor, idx_unshuffle: torch.Tensor) -> torch.Tensor:
+    """MoCo's ``_batch_unshuffle_ddp``: gather the shuffled results ``x`` (B, …) and return the rows of this rank's
+    original batch, in its original order. Not distributed: ``x[idx_unshuffle]``."""
+    if not isinstance(idx_unshuffle, torch.Tensor) or idx_unshuffle.ndim != 1:
+        raise ValueError("batch_unshuffle_ddp takes the idx_unshuffle that batch_shuffle_ddp returned (a 1-D "
+                         "index tensor).")
+    x_gather = all_gather_no_grad(x) if is_dist() else x           # (world·B, …)
+    if len(idx_unshuffle) != len(x_gather):
+        raise ValueError(f"batch_unshuffle_ddp: idx_unshuffle has {len(idx_unshuffle)} entries but the gathered "
+                         f"batch has {len(x_gather)} rows; pass the index of the same shuffle.")
+    if not is_dist():
+        return x_gather[idx_unshuffle]
+    idx_this = idx_unshuffle.view(len(x_gather) // len(x), -1)[rank()]    # (B,) where this rank's rows went
+    return x_gather[idx_this]
 
 
 class _GatherWithGrad(torch.autograd.Function):
