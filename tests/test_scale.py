@@ -118,6 +118,8 @@ def _args(*argv):
     (["--method", "simclr", "--mode", "medium"], 1, "--mode 'medium'"),
     (["--method", "simclr", "--dataset", "imagenet"], 1, "--dataset 'imagenet'"),
     (["--method", "simclr", "--epochs", "0"], 1, "--epochs 0"),
+    (["--method", "moco", "--batch-size", "384"], 1, "multiple of the global batch"),
+    (["--method", "moco", "--batch-size", "512"], 128, "SplitBatchNorm"),
 ])
 def test_bad_input_is_one_sentence_before_training(argv, world, words):
     with pytest.raises(ValueError, match=words):
@@ -165,6 +167,7 @@ def _notebook_full_settings(path: Path) -> dict:
     ("deepcluster", "week03_deepcluster/03_deepcluster_code_analysis.ipynb"),
     ("dac", "week02_dac/02_dac_code_analysis.ipynb"),
     ("vqvae", "week04_vqvae/04_vqvae_code_analysis.ipynb"),
+    ("moco", "week06_moco/06_moco_code_analysis.ipynb"),
 ])
 def test_recipe_defaults_are_the_notebooks_full_mode(method, notebook):
     """The command's defaults are the week's full-mode settings: no second, drifting copy of the numbers."""

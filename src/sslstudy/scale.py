@@ -18,6 +18,7 @@ What several processes change, and where it lives:
 - the methods' own distributed pieces: SimCLR's negatives gathered from every process
   (``gather=True`` → :func:`sslstudy.distributed.all_gather_with_grad`); DeepCluster's features computed in
   shares and gathered, k-means on rank 0 and the pseudo-labels broadcast, its uniform sampler's batches sharded;
+  MoCo's key batch shuffled across processes (Shuffle-BN) and the keys of every process enqueued;
 - the kNN monitor: features of every image, computed in shares and gathered
   (:func:`sslstudy.evaluate.extract_features_sharded`);
 - checkpoints: written by rank 0 at the end of every epoch into ``--out``, read by every process, so running
@@ -25,7 +26,8 @@ What several processes change, and where it lives:
   record (:mod:`sslstudy.report`) to ``--out/record.json`` at the end.
 
 The learning rate follows each official recipe's rule for the global batch ``B`` (printed with the settings):
-SimCLR's LARS ``lr = base_lr · B / 256``; DeepCluster's SGD ``lr = 0.05`` at B = 256, DAC's RMSprop 1e-3 at
+SimCLR's LARS ``lr = base_lr · B / 256``, SimSiam's SGD ``0.03 · B / 256``, BYOL's LARS ``0.3 · B / 256``; MoCo's
+SGD 0.06 at B = 512; DeepCluster's SGD ``lr = 0.05`` at B = 256, DAC's RMSprop 1e-3 at
 B = 128 and VQ-VAE's Adam 3e-4 at B = 32, none of them scaled by their official code.
 
 Every problem with the input (an unknown method, a batch that the processes cannot share evenly, a dataset that
@@ -149,6 +151,62 @@ def _build_vqvae(S, ctx) -> Built:
                  transform=lambda t: t - 0.5)                                  # Sonnet: x / 255 − 0.5
 
 
+def _moco_check(S, world) -> None:
+    if S.K % S.batch_size:
+        raise ValueError(f"K={S.K} is not allowed with the global batch {S.batch_size}: MoCo enqueues the keys of "
+                         f"every process at once, so the queue length must be a multiple of the global batch "
+                         f"(e.g. K={max(1, S.K // S.batch_size) * S.batch_size}).")
+    local = S.batch_size // world
+    if local % S.bn_splits:
+        raise ValueError(f"bn_splits={S.bn_splits} is not allowed with {local} images per process: SplitBatchNorm "
+                         f"needs the per-process batch to be a multiple of the number of splits.")
+
+
+def _build_moco(S, ctx) -> Built:
+    from .methods.moco import MoCo
+
+    method = MoCo(_backbone(S, ctx["channels"]), dim=S.dim, K=S.K, m=S.m, T=S.T, bn_splits=S.bn_splits,
+                  shuffle=S.shuffle, symmetric=S.symmetric, mlp=S.mlp, queue_seed=S.seed).to(ctx["device"])
+    norm = data.MEAN_STD[S.dataset]
+    views = augment.TwoViews(augment.simclr(ctx["size"], strength=0.5, normalize=norm))   # the demo's transform
+    if S.optimizer == "sgd":
+        opt = optim.make_optimizer(method, "sgd", S.lr, momentum=0.9, weight_decay=S.weight_decay)
+    else:
+        opt = optim.make_optimizer(method, S.optimizer, S.lr, weight_decay=S.weight_decay)
+    sched = optim.warmup_cosine(opt, total_steps=ctx["steps_per_epoch"] * S.epochs) if S.schedule == "cosine" else None
+    return Built(method, opt, sched, views, eval_transform=augment.Normalize(*norm))
+
+
+def _build_simsiam(S, ctx) -> Built:
+    from .methods.simsiam_byol import SimSiam
+
+    method = SimSiam(_backbone(S, ctx["channels"]), dim=S.dim, pred_dim=S.pred_dim,
+                     num_layers=S.proj_layers).to(ctx["device"])
+    norm = data.MEAN_STD[S.dataset]
+    views = augment.TwoViews(augment.moco_v2(ctx["size"], blur=False, normalize=norm))  # the paper's CIFAR views
+    peak = optim.scaled_lr(S.lr, S.batch_size, "linear")                                # lr = base · B / 256
+    opt = torch.optim.SGD(method.param_groups(), lr=peak, momentum=0.9, weight_decay=S.weight_decay)
+    sched = optim.warmup_cosine(opt, total_steps=ctx["steps_per_epoch"] * S.epochs,
+                                fixed_lr_groups=[1] if S.fix_pred_lr else ())
+    return Built(method, opt, sched, views, eval_transform=augment.Normalize(*norm))
+
+
+def _build_byol(S, ctx) -> Built:
+    from .methods.simsiam_byol import BYOL
+
+    method = BYOL(_backbone(S, ctx["channels"]), proj_dim=S.proj_dim, hidden_dim=S.hidden_dim,
+                  base_ema=S.base_ema, total_steps=ctx["steps_per_epoch"] * S.epochs).to(ctx["device"])
+    norm = data.MEAN_STD[S.dataset]
+    views = augment.TwoViews(*augment.byol(ctx["size"], normalize=norm))               # asymmetric views
+    peak = optim.scaled_lr(S.lr, S.batch_size, "linear")
+    online = torch.nn.ModuleList([method.backbone, method.projector, method.predictor])
+    opt = optim.make_optimizer(online, "lars", peak, momentum=0.9, weight_decay=S.weight_decay)
+    steps = ctx["steps_per_epoch"]
+    sched = optim.warmup_cosine(opt, total_steps=steps * S.epochs, warmup_steps=round(S.warmup_epochs * steps),
+                                peak_lr=peak)
+    return Built(method, opt, sched, views, eval_transform=augment.Normalize(*norm))
+
+
 COMMON = {
     "dataset": "cifar10",
     "n_train": ff(512, None),                       # None: the whole training split
@@ -176,6 +234,30 @@ RECIPES: dict[str, Recipe] = {
         lr_rule="SGD lr 0.05, momentum 0.9, for the official batch 256; the official code does not scale it with "
                 "the batch (scale it linearly, lr · B / 256, if you change the batch); k-means once per epoch on "
                 "rank 0 over the features gathered from every process"),
+    # week06_moco/06_moco_code_analysis.ipynb, full mode (facebookresearch/moco's CIFAR-10 demo)
+    "moco": Recipe(
+        knobs={**COMMON, "epochs": ff(2, 200), "batch_size": ff(64, 512), "optimizer": ff("adam", "sgd"),
+               "lr": ff(2e-3, 0.06), "weight_decay": ff(1e-6, 5e-4), "schedule": ff("constant", "cosine"),
+               "dim": 128, "K": ff(1_024, 4_096), "m": 0.99, "T": 0.1, "bn_splits": 8, "shuffle": True,
+               "symmetric": False, "mlp": False},
+        build=_build_moco, check=_moco_check, week="week06_moco", sync_bn=False,
+        lr_rule="SGD lr 0.06 at B = 512 (the CIFAR demo; ImageNet main_moco.py: 0.03 at B = 256), cosine, not "
+                "scaled automatically (scale it linearly with B); no SyncBatchNorm: MoCo's Shuffle-BN shuffles the "
+                "key batch across processes (and SplitBatchNorm splits each process's batch, the demo's 8)"),
+    # the SimSiam paper's CIFAR-10 setup (Appendix D; facebookresearch/simsiam main_simsiam.py for the rest)
+    "simsiam": Recipe(
+        knobs={**COMMON, "epochs": ff(2, 800), "batch_size": ff(64, 512), "lr": 0.03, "weight_decay": 5e-4,
+               "dim": 2048, "pred_dim": 512, "proj_layers": 2, "fix_pred_lr": False},
+        build=_build_simsiam, week="week09_wrapup",
+        lr_rule="SGD lr = 0.03 · B / 256 (the paper's CIFAR rule; ImageNet: 0.05 · B / 256), momentum 0.9, "
+                "cosine; fix_pred_lr=true keeps the predictor's lr constant (--fix-pred-lr)"),
+    # BYOL's 300-epoch preset (google-deepmind/deepmind-research byol/configs/byol.py) on CIFAR-10
+    "byol": Recipe(
+        knobs={**COMMON, "epochs": ff(2, 300), "batch_size": ff(64, 512), "lr": 0.3, "weight_decay": 1e-6,
+               "warmup_epochs": ff(0, 10), "base_ema": 0.99, "proj_dim": 256, "hidden_dim": ff(512, 4096)},
+        build=_build_byol, week="week09_wrapup",
+        lr_rule="LARS lr = base · B / 256 (the 300-epoch preset: base 0.3, wd 1e-6, τ_base 0.99), 10 warm-up "
+                "epochs, cosine; the target's EMA rate rises from τ_base to 1 on a cosine over the whole run"),
     # week02_dac/02_dac_code_analysis.ipynb, full mode (DAC-tensorflow MNIST/mnist.py): the adaptive-λ DAC run
     "dac": Recipe(
         knobs={"dataset": "mnist", "n_train": ff(512, None), "n_test": ff(256, None), "knn_every": ff(1, 5),
