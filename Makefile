@@ -88,10 +88,13 @@ colab-links: $(STAMP)
 site: $(STAMP)
 	$(PY) -m sslstudy site
 
-# CI's site check: the notebooks make course-offline executed (start here + templates), no execution here.
+# CI's site check: the notebooks make course-offline executed (start here + templates) and one week executed here
+# on the real data (SITE_WEEK, the quickest), built into a site and checked.
+SITE_WEEK ?= week04_vqvae
 site-check: $(STAMP)
+	$(PY) -m sslstudy course --notebooks '$(SITE_WEEK)/*.ipynb' --out build/offline
 	$(PY) -m sslstudy site --executed build/offline --out build/site-check --no-execute \
-	  --notebooks $(foreach g,$(OFFLINE_NOTEBOOKS),'$(g)')
+	  --notebooks $(foreach g,$(OFFLINE_NOTEBOOKS),'$(g)') '$(SITE_WEEK)/*.ipynb'
 
 slides: $(STAMP)
 	@test -n "$(WEEK)" || { echo "usage: make slides WEEK=week03_deepcluster"; exit 1; }
