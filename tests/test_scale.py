@@ -210,3 +210,37 @@ def test_torchrun_two_processes_train_stop_and_resume(tmp_path, method):
     assert f"Resumed '{method}'" in second.stdout and second.stdout.count("Resumed") == 1   # rank 0 alone prints
     rec = json.loads((run_dir / "record.json").read_text())["records"][0]
     assert rec["notes"]["processes"] == 2 and len(rec["rows"]) == 2 and 0.0 < rec["scores"]["knn"] <= 1.0
+
+
+def test_a_released_checkpoint_is_fetched_checked_and_loaded(tmp_path, monkeypatch):
+    """What the command writes (a checkpoint and its SHA-256 in the record) can be published and loaded back."""
+    import hashlib
+
+    from sslstudy import config, report
+
+    monkeypatch.setattr(config, "checkpoint_dir", lambda: tmp_path / "ckpt")
+    model = _simclr()
+    asset = tmp_path / "asset.pt"
+    torch.save({"modules": {"method": model.state_dict()}}, asset)
+    sha = hashlib.sha256(asset.read_bytes()).hexdigest()
+    entry = {"name": "simclr-toy", "url": asset.as_uri(), "sha256": sha, "record": {"scores": {"knn": 0.5}}}
+    monkeypatch.setattr(report, "released", lambda: [entry])
+    fresh = SimCLR(_Flat(), nn.Sequential(nn.Linear(16, 16), nn.ReLU(), nn.Linear(16, 8)))
+    state, rec = report.load_released("simclr-toy", fresh)
+    assert rec["scores"]["knn"] == 0.5 and torch.equal(fresh.backbone.net[1].weight, model.backbone.net[1].weight)
+    assert (tmp_path / "ckpt" / "released" / "simclr-toy.pt").is_file()
+    with pytest.raises(ValueError, match="not the published"):
+        report.fetch_checkpoint(asset.as_uri(), "0" * 64, name="other.pt")
+    with pytest.raises(ValueError, match="downloading is off"):
+        report.fetch_checkpoint("https://example.org/x.pt", "0" * 64, download=False)
+    with pytest.raises(ValueError, match="No published checkpoint"):
+        report.load_released("nope")
+
+
+def test_the_published_list_is_read_from_the_package():
+    from sslstudy import report
+
+    data = report.stored(report.RELEASED)
+    assert data is not None and report.released() == data["checkpoints"]
+    for e in report.released():                       # every published entry can be fetched and checked
+        assert set(e) >= {"name", "url", "sha256", "record"}

@@ -368,3 +368,69 @@ def emit(rec: dict) -> Path | None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(rec, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
     return path
+
+
+# -------------------------------------------------------------------------------------------- released checkpoints
+RELEASED = "checkpoints"        # src/sslstudy/results/checkpoints.json: the published full-mode checkpoints
+
+
+def released() -> list[dict]:
+    """The published full-mode checkpoints (``results/checkpoints.json``): one entry per checkpoint with ``name``
+    (e.g. ``"simclr-cifar10"``), ``url`` (a release asset), ``sha256``, and ``record`` (the run record that
+    ``python -m sslstudy train`` wrote beside it: settings, kNN, device). An empty list until one is published."""
+    data = stored(RELEASED)
+    return [] if data is None else list(data.get("checkpoints") or [])
+
+
+def fetch_checkpoint(url: str, sha256: str, *, name: str | None = None, download: bool | None = None) -> Path:
+    """The file at ``url`` (a release asset, or ``file://`` for a local copy) in the checkpoint folder's
+    ``released/`` subfolder, downloaded once and checked against ``sha256``. Downloads only where the data may
+    be downloaded (``SSL_DOWNLOAD=1`` or Colab, or ``download=True``); otherwise one sentence says how."""
+    import hashlib
+
+    from . import data
+
+    if not isinstance(sha256, str) or not re.fullmatch(r"[0-9a-f]{64}", sha256):
+        raise ValueError(f"sha256={sha256!r} is not allowed: give the 64 hex digits of the file's SHA-256.")
+    dest = config.checkpoint_dir() / "released" / (name or url.rstrip("/").rsplit("/", 1)[-1])
+
+    def digest(path: Path) -> str:
+        h = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 20), b""):
+                h.update(block)
+        return h.hexdigest()
+
+    if not (dest.is_file() and digest(dest) == sha256):
+        if not (url.startswith("file://") or data._download_allowed(download)):
+            raise ValueError(f"The checkpoint {dest.name} is not in {dest.parent} and downloading is off: set "
+                             f"SSL_DOWNLOAD=1 (or pass download=True) to fetch it from {url}.")
+        import torch.hub
+
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dest.with_name(dest.name + ".part")
+        torch.hub.download_url_to_file(url, str(tmp), progress=False)
+        got = digest(tmp)
+        if got != sha256:
+            tmp.unlink()
+            raise ValueError(f"{url} has SHA-256 {got}, not the published {sha256}: the file was not kept.")
+        os.replace(tmp, dest)
+    return dest
+
+
+def load_released(name: str, method=None, *, download: bool | None = None):
+    """A published checkpoint by ``name`` (see :func:`released`): its state (the dict ``train.fit`` saves) and,
+    when ``method`` (the same method built with the record's settings) is given, its weights loaded into it.
+    Returns ``(state, record)``."""
+    import torch
+
+    entries = {e["name"]: e for e in released()}
+    if name not in entries:
+        raise ValueError(f"No published checkpoint is called {name!r}: the published ones are "
+                         f"{', '.join(sorted(entries)) or 'none yet'}.")
+    e = entries[name]
+    state = torch.load(fetch_checkpoint(e["url"], e["sha256"], name=f"{name}.pt", download=download),
+                       map_location="cpu", weights_only=False)
+    if method is not None:
+        method.load_state_dict(state["modules"]["method"])
+    return state, e.get("record")

@@ -403,6 +403,19 @@ class _Features(torch.nn.Module):
         return self.method.features(x)
 
 
+def _sha256(path) -> str | None:
+    """The checkpoint's SHA-256, for publishing it as a release asset (``results/checkpoints.json``)."""
+    import hashlib
+
+    if path is None or not Path(path).is_file():
+        return None
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def _plain_loader(S, train_set, device):
     return data.TensorLoader(train_set, S.batch_size, device=device, seed=S.seed)
 
@@ -466,7 +479,7 @@ def _train(args, recipe: Recipe, S, device, rank: int, world: int) -> dict | Non
     rec = report.record(f"train {args.method}", S, scores={"knn": knn["knn"]}, rows=history.rows,
                         wall_seconds=time.perf_counter() - t_start, command=" ".join(sys.argv),
                         notes={"processes": world, "device": device.type, "global_batch": S.batch_size,
-                               "checkpoint": str(history.checkpoint)},
+                               "checkpoint": str(history.checkpoint), "checkpoint_sha256": _sha256(history.checkpoint)},
                         headline=f"{args.method} on {S.dataset}: kNN {knn['knn']:.3f} after {S.epochs} epochs "
                                  f"({world} process(es), {device.type})")
     path = report.save([rec], out / "record.json")
