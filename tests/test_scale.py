@@ -120,6 +120,7 @@ def _args(*argv):
     (["--method", "simclr", "--epochs", "0"], 1, "--epochs 0"),
     (["--method", "moco", "--batch-size", "384"], 1, "multiple of the global batch"),
     (["--method", "moco", "--batch-size", "512"], 128, "SplitBatchNorm"),
+    (["--method", "swav", "--batch-size", "512"], 1, "queue_length=3840"),
 ])
 def test_bad_input_is_one_sentence_before_training(argv, world, words):
     with pytest.raises(ValueError, match=words):
@@ -168,6 +169,7 @@ def _notebook_full_settings(path: Path) -> dict:
     ("dac", "week02_dac/02_dac_code_analysis.ipynb"),
     ("vqvae", "week04_vqvae/04_vqvae_code_analysis.ipynb"),
     ("moco", "week06_moco/06_moco_code_analysis.ipynb"),
+    ("swav", "week07_swav/07_swav_code_analysis.ipynb"),
 ])
 def test_recipe_defaults_are_the_notebooks_full_mode(method, notebook):
     """The command's defaults are the week's full-mode settings: no second, drifting copy of the numbers."""

@@ -18,7 +18,8 @@ What several processes change, and where it lives:
 - the methods' own distributed pieces: SimCLR's negatives gathered from every process
   (``gather=True`` → :func:`sslstudy.distributed.all_gather_with_grad`); DeepCluster's features computed in
   shares and gathered, k-means on rank 0 and the pseudo-labels broadcast, its uniform sampler's batches sharded;
-  MoCo's key batch shuffled across processes (Shuffle-BN) and the keys of every process enqueued;
+  MoCo's key batch shuffled across processes (Shuffle-BN) and the keys of every process enqueued; SwAV's
+  Sinkhorn with its sums all-reduced over the processes (``sslstudy.methods.swav.sinkhorn``);
 - the kNN monitor: features of every image, computed in shares and gathered
   (:func:`sslstudy.evaluate.extract_features_sharded`);
 - checkpoints: written by rank 0 at the end of every epoch into ``--out``, read by every process, so running
@@ -207,6 +208,33 @@ def _build_byol(S, ctx) -> Built:
     return Built(method, opt, sched, views, eval_transform=augment.Normalize(*norm))
 
 
+def _swav_check(S, world) -> None:
+    if S.queue_length and S.queue_length % S.batch_size:
+        raise ValueError(f"queue_length={S.queue_length} is not allowed with the global batch {S.batch_size}: "
+                         f"SwAV's queue is a whole number of batches (e.g. "
+                         f"{max(1, S.queue_length // S.batch_size) * S.batch_size}).")
+
+
+def _build_swav(S, ctx) -> Built:
+    from .methods.swav import LARC, SwAV
+
+    method = SwAV(_backbone(S, ctx["channels"]), n_prototypes=S.n_prototypes, proj_dim=S.proj_dim,
+                  hidden_dim=S.hidden_dim, temperature=S.temperature, epsilon=S.epsilon, n_iters=S.sinkhorn_iters,
+                  crops_for_assign=tuple(range(S.n_large)), freeze_prototypes_niters=S.freeze_prototypes_niters,
+                  queue_length=S.queue_length, epoch_queue_starts=S.epoch_queue_starts).to(ctx["device"])
+    norm = data.MEAN_STD[S.dataset]
+    views = augment.multicrop(ctx["size"], S.small_size, n_small=S.n_small, n_large=S.n_large,
+                              scale_large=tuple(S.scale_large), scale_small=tuple(S.scale_small),
+                              strength=S.color_strength, blur=S.blur, normalize=norm)
+    if S.optimizer != "larc":
+        return Built(method, optim.make_optimizer(method, S.optimizer, S.lr, weight_decay=S.weight_decay), None,
+                     views, eval_transform=augment.Normalize(*norm))
+    peak = optim.scaled_lr(S.lr, S.batch_size, "linear") if S.scale_lr else S.lr
+    opt = LARC(method.parameters(), lr=peak, momentum=0.9, weight_decay=S.weight_decay)
+    sched = optim.warmup_cosine(opt, total_steps=ctx["steps_per_epoch"] * S.epochs, peak_lr=peak, final_lr=S.final_lr)
+    return Built(method, opt, sched, views, eval_transform=augment.Normalize(*norm))
+
+
 COMMON = {
     "dataset": "cifar10",
     "n_train": ff(512, None),                       # None: the whole training split
@@ -244,6 +272,20 @@ RECIPES: dict[str, Recipe] = {
         lr_rule="SGD lr 0.06 at B = 512 (the CIFAR demo; ImageNet main_moco.py: 0.03 at B = 256), cosine, not "
                 "scaled automatically (scale it linearly with B); no SyncBatchNorm: MoCo's Shuffle-BN shuffles the "
                 "key batch across processes (and SplitBatchNorm splits each process's batch, the demo's 8)"),
+    # week07_swav/07_swav_code_analysis.ipynb, full mode (facebookresearch/swav main_swav.py, the bs-256 script)
+    "swav": Recipe(
+        knobs={**COMMON, "n_large": 2, "n_small": ff(0, 4), "small_size": 16, "scale_large": [0.14, 1.0],
+               "scale_small": [0.05, 0.14], "color_strength": 0.5, "blur": False, "hidden_dim": ff(512, 2048),
+               "proj_dim": 128, "n_prototypes": ff(100, 3000), "temperature": 0.1, "epsilon": 0.05,
+               "sinkhorn_iters": 3, "freeze_prototypes_niters": ff(15, 195), "queue_length": ff(0, 3840),
+               "epoch_queue_starts": 15, "batch_size": ff(64, 256), "epochs": ff(2, 200),
+               "optimizer": ff("adam", "larc"), "lr": ff(2e-3, 0.6), "final_lr": ff(2e-3, 0.0006),
+               "weight_decay": 1e-6, "scale_lr": False},
+        build=_build_swav, check=_swav_check, week="week07_swav",
+        lr_rule="LARC over SGD (trust 0.001, no clipping, every parameter), base lr 0.6 at B = 256 (the bs-256 "
+                "script), cosine to 0.0006 per iteration; the official scripts set the lr per batch size rather "
+                "than by a formula (4.8 at B = 4096): scale_lr=true scales it linearly with B / 256; the Sinkhorn "
+                "sums are all-reduced over the processes"),
     # the SimSiam paper's CIFAR-10 setup (Appendix D; facebookresearch/simsiam main_simsiam.py for the rest)
     "simsiam": Recipe(
         knobs={**COMMON, "epochs": ff(2, 800), "batch_size": ff(64, 512), "lr": 0.03, "weight_decay": 5e-4,
