@@ -382,25 +382,27 @@ def released() -> list[dict]:
     return [] if data is None else list(data.get("checkpoints") or [])
 
 
+def sha256_of(path) -> str:
+    """The SHA-256 of a file (hex), read in 1 MiB blocks."""
+    import hashlib
+
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
 def fetch_checkpoint(url: str, sha256: str, *, name: str | None = None, download: bool | None = None) -> Path:
     """The file at ``url`` (a release asset, or ``file://`` for a local copy) in the checkpoint folder's
     ``released/`` subfolder, downloaded once and checked against ``sha256``. Downloads only where the data may
     be downloaded (``SSL_DOWNLOAD=1`` or Colab, or ``download=True``); otherwise one sentence says how."""
-    import hashlib
-
     from . import data
 
     if not isinstance(sha256, str) or not re.fullmatch(r"[0-9a-f]{64}", sha256):
         raise ValueError(f"sha256={sha256!r} is not allowed: give the 64 hex digits of the file's SHA-256.")
     dest = config.checkpoint_dir() / "released" / (name or url.rstrip("/").rsplit("/", 1)[-1])
-
-    def digest(path: Path) -> str:
-        h = hashlib.sha256()
-        with open(path, "rb") as f:
-            for block in iter(lambda: f.read(1 << 20), b""):
-                h.update(block)
-        return h.hexdigest()
-
+    digest = sha256_of
     if not (dest.is_file() and digest(dest) == sha256):
         if not (url.startswith("file://") or data._download_allowed(download)):
             raise ValueError(f"The checkpoint {dest.name} is not in {dest.parent} and downloading is off: set "

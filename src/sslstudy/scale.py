@@ -447,15 +447,7 @@ class _Features(torch.nn.Module):
 
 def _sha256(path) -> str | None:
     """The checkpoint's SHA-256, for publishing it as a release asset (``results/checkpoints.json``)."""
-    import hashlib
-
-    if path is None or not Path(path).is_file():
-        return None
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
+    return report.sha256_of(path) if path is not None and Path(path).is_file() else None
 
 
 def _plain_loader(S, train_set, device):
