@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
-import json
 import os
 import sys
 import time
@@ -47,7 +46,7 @@ from typing import Callable
 
 import torch
 
-from . import augment, backbones, config, data, distributed, evaluate, optim, report, train
+from . import augment, backbones, config, data, distributed, evaluate, nbtools, optim, report, train
 
 # ------------------------------------------------------------------------------------------ the recipes
 ff = config.ff
@@ -69,7 +68,8 @@ class Built:
 class Recipe:
     """A method's defaults (``ff(fast, full)``), its learning-rate rule and how to build it."""
     knobs: dict
-    build: Callable                # build(S, ctx) -> Built; ctx: channels, size, n_train, steps_per_epoch, device
+    build: Callable                # build(S, ctx) -> Built; ctx: channels, size, n_train, steps_per_epoch,
+                                   # device, world, train_set
     lr_rule: str
     week: str
     sync_bn: bool = True           # the official multi-GPU recipe normalises over the global batch
@@ -137,17 +137,18 @@ def _build_dac(S, ctx) -> Built:
     backbone, head = build_network(S.arch, ctx["channels"], S.k, bn=S.bn, width=S.width)
     method = DAC(backbone, head, lambda_schedule(S.epochs, S.lambda_step)).to(ctx["device"])
     opt = torch.optim.RMSprop(method.parameters(), lr=S.lr, alpha=S.rmsprop_rho)
-    mean = ctx["mean"]
+    mean = float(ctx["train_set"].float().mean())                          # the global mean of the images
     return Built(method, opt, None, None, transform=lambda t: t - mean)      # mnist.py: minus the global mean
 
 
 def _build_vqvae(S, ctx) -> Built:
     from .methods.vqvae import build_vqvae
 
+    variance = float(ctx["train_set"].float().var())                      # Sonnet: np.var(train images / 255)
     method = build_vqvae(in_channels=ctx["channels"], hidden=S.hidden, res_hidden=S.res_hidden,
                          num_res_layers=S.res_layers, num_codes=S.num_codes, code_dim=S.code_dim, beta=S.beta,
                          ema=S.codebook == "ema", decay=S.decay, eps=S.eps, debias=S.debias,
-                         restart_after=S.restart_after, data_variance=ctx["variance"]).to(ctx["device"])
+                         restart_after=S.restart_after, data_variance=variance).to(ctx["device"])
     return Built(method, torch.optim.Adam(method.parameters(), lr=S.lr), None, None,
                  transform=lambda t: t - 0.5)                                  # Sonnet: x / 255 − 0.5
 
@@ -347,19 +348,6 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def _value(text: str):
-    """``--set`` values: JSON or a Python literal where possible (``0.2``, ``true``, ``None``, ``[0.2, 1]``),
-    else the text itself (``lars``)."""
-    import ast
-
-    for parse in (json.loads, ast.literal_eval):
-        try:
-            return parse(text)
-        except (ValueError, SyntaxError):
-            pass
-    return text
-
-
 def resolve(args, world: int) -> tuple[Recipe, config.Settings]:
     """The settings of this run from the recipe, the mode and the command line; every input error is one
     sentence (ValueError) here, before any process starts."""
@@ -375,7 +363,7 @@ def resolve(args, world: int) -> tuple[Recipe, config.Settings]:
         if "=" not in item:
             raise ValueError(f"--set {item!r} is not allowed: write KNOB=VALUE, e.g. tau=0.2.")
         k, v = item.split("=", 1)
-        given[k.strip()] = _value(v.strip())
+        given.update(nbtools.parse_params([(k.strip(), v.strip())]))   # JSON / literal, else text
     given = {k: v for k, v in given.items() if v is not None}
     unknown = sorted(set(given) - set(S))
     if unknown:
@@ -473,11 +461,8 @@ def _train(args, recipe: Recipe, S, device, rank: int, world: int) -> dict | Non
     config.seed_everything(S.seed + rank)                # augmentations differ between processes
     train_set, test_set = _load_data(S, recipe)
     loader = (recipe.loader or _plain_loader)(S, train_set, device)
-    x = train_set.float()
     ctx = {"channels": train_set.shape[0], "size": train_set.shape[-1], "n_train": len(train_set),
-           "steps_per_epoch": len(loader), "device": device, "world": world, "mean": float(x.mean()),
-           "variance": float(x.var())}                    # DAC's centring, VQ-VAE's normalised error
-    del x
+           "steps_per_epoch": len(loader), "device": device, "world": world, "train_set": train_set}
     torch.manual_seed(S.seed)                            # the same initial weights everywhere (DDP checks it)
     built = recipe.build(S, ctx)
     method = built.method

@@ -29,6 +29,8 @@ from __future__ import annotations
 import fnmatch
 import html
 import json
+import os
+import posixpath
 import re
 import shutil
 import subprocess
@@ -91,15 +93,8 @@ def _rewrite_links(text: str, page_dir: str, in_site: set[str]) -> str:
         if re.match(r"^[a-z]+:|^#|^/", target):
             return m.group(0)
         path, _, anchor = target.partition("#")
-        full = str(Path(page_dir, path)) if page_dir else path
-        full = re.sub(r"(^|/)\./", r"\1", str(Path(full)))                       # normalise a/./b
-        parts = []
-        for p in full.split("/"):
-            if p == "..":
-                parts = parts[:-1]
-            elif p not in ("", "."):
-                parts.append(p)
-        full = "/".join(parts)
+        full = posixpath.normpath(posixpath.join(page_dir, path))               # a/./b, a/../b
+        full = "" if full == "." else full
         if full + "/README.md" in in_site or (full == "" and "README.md" in in_site):
             new = (full + "/index.md") if full else "index.md"
         elif full in in_site:
@@ -107,10 +102,8 @@ def _rewrite_links(text: str, page_dir: str, in_site: set[str]) -> str:
         else:
             return f"{m.group(1)}{_github(full + ('/' if target.endswith('/') else ''))}" \
                    f"{'#' + anchor if anchor else ''}{m.group(3)}"
-        rel = Path(new).relative_to(page_dir) if page_dir and new.startswith(page_dir + "/") else None
-        if rel is None:
-            rel = Path(*([".."] * len(Path(page_dir).parts)), new) if page_dir else Path(new)
-        return f"{m.group(1)}{rel.as_posix()}{'#' + anchor if anchor else ''}{m.group(3)}"
+        rel = posixpath.relpath(new, page_dir or ".")
+        return f"{m.group(1)}{rel}{'#' + anchor if anchor else ''}{m.group(3)}"
 
     return LINK_RE.sub(fix, text)
 
@@ -223,7 +216,7 @@ def build(notebooks=None, executed: Path | None = None, out: Path | None = None,
     site = out / "site"
     proc = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--quiet", "-f", str((out / "src" / "mkdocs.yml").resolve()),
                            "-d", str(site.resolve())], capture_output=True, text=True, cwd=str(out / "src"),
-                          env={**_env(), "NO_MKDOCS_2_WARNING": "1"})       # mkdocs-jupyter caches under cwd
+                          env={**os.environ, "NO_MKDOCS_2_WARNING": "1"})       # mkdocs-jupyter caches under cwd
     if proc.returncode:
         raise ValueError(f"mkdocs build failed: {proc.stderr.strip()[-2000:]}")
     problems = check(site, copies)
@@ -231,11 +224,6 @@ def build(notebooks=None, executed: Path | None = None, out: Path | None = None,
         raise ValueError(f"The site in {site} has {len(problems)} problem(s):\n" + "\n".join(problems))
     return site
 
-
-def _env() -> dict:
-    import os
-
-    return dict(os.environ)
 
 
 # ------------------------------------------------------------------------------------------ presenter slides
