@@ -203,3 +203,20 @@ def test_smoke_ablations_run(tmp_path, variant):
                             name="swav-smoke")
     assert len(hist.steps) == 8 and all(np.isfinite(hist.steps))
     assert 1 <= hist.last("proto_used") <= model.n_prototypes
+
+
+def test_fast_sweep_knobs():
+    """benchmarks/swav_fast_sweep.py (the exploration behind the fast setting's ε): knobs parse, bad ones are one sentence."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[1] / "benchmarks" / "swav_fast_sweep.py"
+    spec = importlib.util.spec_from_file_location("swav_fast_sweep", path)
+    sweep = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(sweep)
+    knobs = sweep.parse_set(["eps=0.03", "K=30", "qlen=1024"])
+    assert knobs["eps"] == 0.03 and knobs["K"] == 30 and isinstance(knobs["K"], int) and knobs["qlen"] == 1024
+    assert knobs["bs"] == 256 and knobs["lr"] == 2e-3                       # the rest stay the notebook's
+    for bad, words in ((["tau=0.2"], "NAME one of"), (["eps"], "NAME=VALUE"), (["K=many"], "not a number")):
+        with pytest.raises(SystemExit, match=words):
+            sweep.parse_set(bad)
