@@ -277,7 +277,7 @@ RECIPES: dict[str, Recipe] = {
     "swav": Recipe(
         knobs={**COMMON, "n_large": 2, "n_small": ff(0, 4), "small_size": 16, "scale_large": [0.14, 1.0],
                "scale_small": [0.05, 0.14], "color_strength": 0.5, "blur": False, "hidden_dim": ff(512, 2048),
-               "proj_dim": 128, "n_prototypes": ff(100, 3000), "temperature": 0.1, "epsilon": 0.05,
+               "proj_dim": 128, "n_prototypes": ff(100, 3000), "temperature": 0.1, "epsilon": ff(0.03, 0.05),
                "sinkhorn_iters": 3, "freeze_prototypes_niters": ff(15, 195), "queue_length": ff(0, 3840),
                "epoch_queue_starts": 15, "batch_size": ff(64, 256), "epochs": ff(2, 200),
                "optimizer": ff("adam", "larc"), "lr": ff(2e-3, 0.6), "final_lr": ff(2e-3, 0.0006),
