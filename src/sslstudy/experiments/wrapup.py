@@ -308,7 +308,8 @@ def build_swav(ctx: Context) -> Built:
     cls = REGISTRY["swav"].cls()
     steps_per_epoch = len(ctx.train_set) // ctx.budget.batch_size
     kw = _kwargs_for(cls, n_prototypes=ctx.knob("swav", "n_prototypes", 30), proj_dim=ctx.proj_dim,
-                     hidden_dim=2 * ctx.proj_dim, freeze_prototypes_niters=steps_per_epoch, queue_length=0)
+                     hidden_dim=2 * ctx.proj_dim, freeze_prototypes_niters=steps_per_epoch, queue_length=0,
+                     epsilon=ctx.knob("swav", "epsilon", 0.05))   # the official default (week 7's fast mode: 0.03)
     method = cls(ctx.backbone(), **kw).to(ctx.device)
     trainable = [p for p in method.parameters() if p.requires_grad]
     return Built(method, ctx.loader(), ctx.make_optimizer(trainable), views=_two_views(ctx), transform=ctx.norm)
