@@ -402,8 +402,7 @@ def fetch_checkpoint(url: str, sha256: str, *, name: str | None = None, download
     if not isinstance(sha256, str) or not re.fullmatch(r"[0-9a-f]{64}", sha256):
         raise ValueError(f"sha256={sha256!r} is not allowed: give the 64 hex digits of the file's SHA-256.")
     dest = config.checkpoint_dir() / "released" / (name or url.rstrip("/").rsplit("/", 1)[-1])
-    digest = sha256_of
-    if not (dest.is_file() and digest(dest) == sha256):
+    if not (dest.is_file() and sha256_of(dest) == sha256):
         if not (url.startswith("file://") or data._download_allowed(download)):
             raise ValueError(f"The checkpoint {dest.name} is not in {dest.parent} and downloading is off: set "
                              f"SSL_DOWNLOAD=1 (or pass download=True) to fetch it from {url}.")
@@ -412,7 +411,7 @@ def fetch_checkpoint(url: str, sha256: str, *, name: str | None = None, download
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_name(dest.name + ".part")
         torch.hub.download_url_to_file(url, str(tmp), progress=False)
-        got = digest(tmp)
+        got = sha256_of(tmp)
         if got != sha256:
             tmp.unlink()
             raise ValueError(f"{url} has SHA-256 {got}, not the published {sha256}: the file was not kept.")

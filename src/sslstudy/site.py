@@ -225,7 +225,6 @@ def build(notebooks=None, executed: Path | None = None, out: Path | None = None,
     return site
 
 
-
 # ------------------------------------------------------------------------------------------ presenter slides
 VENDORED = {   # npm package → (version, sha512 of its tarball): what the slides load from beside them, no CDN
     "reveal.js": ("4.0.2", "LWZSUenufF1gpD7npxJ7KfoQQFKgc1D6XrLTFgKlwWNP1BQ74hT48KONFWMAw+8R/QUeaScCLCLrBVHDfFIEiw=="),
