@@ -225,9 +225,8 @@ class SwAV(Method):
                 full = not torch.all(self.queue[i, -1] == 0)   # the official "use the queue" test
                 out.append(self.queue[i] @ self.prototypes.weight.T if full else None)   # (L, K)
                 if self.training:
-                    n = min(bs, self.queue.shape[1])
-                    self.queue[i, n:] = self.queue[i, :-n].clone() if n < self.queue.shape[1] else self.queue[i, n:]
-                    self.queue[i, :n] = z[s * bs:s * bs + n].detach()
+                    n = min(bs, self.queue.shape[1])                 # newest first; the oldest n rows drop off
+                    self.queue[i] = torch.cat([z[s * bs:s * bs + n].detach(), self.queue[i, :self.queue.shape[1] - n]])
         return out
 
     def forward(self, crops) -> dict:
