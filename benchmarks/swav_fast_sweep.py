@@ -37,9 +37,14 @@ def parse_set(items) -> dict:
         if not sep or name not in DEFAULTS:
             raise SystemExit(f"--set {item!r} is not allowed: use NAME=VALUE with NAME one of {sorted(DEFAULTS)}.")
         try:
-            knobs[name] = type(DEFAULTS[name])(float(value)) if isinstance(DEFAULTS[name], int) else float(value)
+            number = float(value)
         except ValueError:
             raise SystemExit(f"--set {item!r}: {value!r} is not a number.") from None
+        if isinstance(DEFAULTS[name], int):
+            if not number.is_integer():
+                raise SystemExit(f"--set {item!r}: {name} takes a whole number, not {value!r}.")
+            number = int(number)
+        knobs[name] = number
     return knobs
 
 

@@ -217,6 +217,6 @@ def test_fast_sweep_knobs():
     knobs = sweep.parse_set(["eps=0.03", "K=30", "qlen=1024"])
     assert knobs["eps"] == 0.03 and knobs["K"] == 30 and isinstance(knobs["K"], int) and knobs["qlen"] == 1024
     assert knobs["bs"] == 256 and knobs["lr"] == 2e-3                       # the rest stay the notebook's
-    for bad, words in ((["tau=0.2"], "NAME one of"), (["eps"], "NAME=VALUE"), (["K=many"], "not a number")):
+    for bad, words in ((["tau=0.2"], "NAME one of"), (["eps"], "NAME=VALUE"), (["K=many"], "not a number"), (["K=2.5"], "whole number")):
         with pytest.raises(SystemExit, match=words):
             sweep.parse_set(bad)
